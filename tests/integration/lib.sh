@@ -1,0 +1,718 @@
+# Shared helpers for the integration tests. Sourced, never run.
+#
+# A test script looks like this:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   setup_test "$@"                 # binary from $1 or $GUARD_BIN, temp dir, cleanup trap
+#   gen_test_pki "$LUG_WORK/pki"    # test CA, server and client certificates
+#   start_guard                     # serve on a free port; sets GUARD_URL, GUARD_PID, GUARD_LOG
+#   post_review /validate other-pod.json
+#   assert_eq "other pod is answered" 200 "$HTTP_STATUS"
+#   assert_json .response.allowed true "$RESPONSE_BODY"
+#   finish                          # prints "N passed, M failed", exits 1 if M > 0
+#
+# Contract of these helpers:
+# - Nothing here depends on a fixed port: the guard listens on 127.0.0.1:0 and the port is
+#   read back from its "listening" log line.
+# - Everything is bounded in time: curl gets --max-time, waits poll with a deadline, and
+#   every process started through these helpers is killed by the EXIT trap.
+# - A failing check never aborts the script: it is counted, and finish reports it. Scripts
+#   run with `set -u` only, never `set -e`.
+# - The temp dir is removed on exit unless LUG_KEEP_WORK=1 (then its path is printed).
+#
+# Tools needed: bash, curl, jq, openssl, python3 (stdlib only), timeout (coreutils).
+
+LUG_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LUG_ROOT="$(cd "$LUG_LIB_DIR/../.." && pwd)"
+LUG_FIXTURES="$LUG_ROOT/tests/fixtures"
+
+LUG_PASSED=0
+LUG_FAILED=0
+LUG_PIDS=()
+LUG_GUARD_LOGS=()
+LUG_WORK=""
+
+# The guard waits for its "listening" line at most this long: start-up is loading two PEM
+# files and binding a socket, so 10 s only runs out when something is wrong.
+LUG_START_TIMEOUT="${LUG_START_TIMEOUT:-10}"
+# Default curl --max-time for one request. The guard answers out-of-scope reviews at once;
+# in-scope ones may be held up to --max-hold, so tests that post those pass their own.
+LUG_CURL_TIMEOUT="${LUG_CURL_TIMEOUT:-15}"
+# stop_guard waits this long for the process to exit: above the default --shutdown-grace
+# of 20 s, so a server that honours its grace period is never killed by the harness.
+LUG_STOP_TIMEOUT="${LUG_STOP_TIMEOUT:-25}"
+
+# setup_test [BINARY]
+# Resolves the guard binary (first argument, else $GUARD_BIN), exports GUARD_BIN, checks
+# the tools above are installed, creates the temp dir $LUG_WORK and installs the EXIT trap
+# that kills every registered process and removes the dir. Exits 2 when the binary or a
+# tool is missing, so a broken environment is not mistaken for a passing run.
+setup_test() {
+  set -u
+  GUARD_BIN="${1:-${GUARD_BIN:-}}"
+  if [ -z "$GUARD_BIN" ] || [ ! -x "$GUARD_BIN" ]; then
+    echo "usage: $0 PATH_TO_longhorn-uninstall-guard (or set GUARD_BIN); got '${GUARD_BIN}'" >&2
+    exit 2
+  fi
+  GUARD_BIN="$(cd "$(dirname "$GUARD_BIN")" && pwd)/$(basename "$GUARD_BIN")"
+  export GUARD_BIN
+  local tool
+  for tool in curl jq openssl python3 timeout; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "$0: required tool '$tool' is not installed (scripts/install-deps.sh installs it)" >&2
+      exit 2
+    fi
+  done
+  LUG_WORK="$(mktemp -d "${TMPDIR:-/tmp}/lug-it.XXXXXX")"
+  export LUG_WORK
+  RESPONSE_BODY="$LUG_WORK/response.body"
+  RESPONSE_HEADERS="$LUG_WORK/response.headers"
+  RESPONSE_ERR="$LUG_WORK/response.err"
+  trap lug_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  echo "# $(basename "$0"): binary $GUARD_BIN, work dir $LUG_WORK"
+}
+
+# lug_cleanup
+# The EXIT trap: SIGKILLs every process in LUG_PIDS that is still alive (tests stop the
+# guard themselves when they care about how it exits), then removes $LUG_WORK.
+lug_cleanup() {
+  local pid
+  for pid in "${LUG_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
+  if [ -n "$LUG_WORK" ] && [ -d "$LUG_WORK" ]; then
+    if [ "${LUG_KEEP_WORK:-0}" = 1 ]; then
+      echo "# kept work dir $LUG_WORK"
+    else
+      rm -rf "$LUG_WORK"
+    fi
+  fi
+}
+
+# register_pid PID
+# Adds a background process started by a test to the list the EXIT trap kills.
+register_pid() {
+  LUG_PIDS+=("$1")
+}
+
+# free_port
+# Prints a TCP port on 127.0.0.1 that was free a moment ago (bound to 0, then released).
+# Used only for addresses the guard is told about but must never contact.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# gen_test_pki DIR [rsa|ec]
+# Creates with the openssl CLI, in DIR (keys mode 0600, certificates valid 7 days):
+#   ca.crt/ca.key                 test CA
+#   server.crt/server.key         serverAuth leaf for DNS:localhost and IP:127.0.0.1, signed by ca
+#   client-ca.crt/client-ca.key   CA for client certificates (for --client-ca)
+#   client.crt/client.key         clientAuth leaf signed by client-ca
+#   other-ca.crt/other-ca.key     an unrelated CA
+#   other.crt/other.key           a leaf for localhost/127.0.0.1 with both EKUs, signed by other-ca
+# Key type: RSA 2048 (default, what cert-manager issues by default) or EC P-256 (what
+# kube-webhook-certgen issues). Exports PKI_DIR, PKI_CA, PKI_SERVER_CERT, PKI_SERVER_KEY,
+# PKI_CLIENT_CA, PKI_CLIENT_CERT, PKI_CLIENT_KEY, PKI_OTHER_CA, PKI_OTHER_CERT, PKI_OTHER_KEY.
+# Returns non-zero (after printing openssl's output) when any step fails.
+gen_test_pki() {
+  local dir="$1" key_type="${2:-rsa}"
+  mkdir -p "$dir" || return 1
+  cat >"$dir/openssl.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+[dn]
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[both_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+  local out="$dir/openssl.out"
+  : >"$out"
+  lug_pki_key() {
+    if [ "$key_type" = ec ]; then
+      openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" >>"$out" 2>&1
+    else
+      openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" >>"$out" 2>&1
+    fi && chmod 600 "$1"
+  }
+  lug_pki_ca() {  # NAME CN
+    lug_pki_key "$dir/$1.key" &&
+      openssl req -new -x509 -config "$dir/openssl.cnf" -extensions ca_ext -key "$dir/$1.key" \
+        -subj "/O=longhorn-uninstall-guard tests/CN=$2" -days 7 -out "$dir/$1.crt" >>"$out" 2>&1
+  }
+  lug_pki_leaf() {  # NAME CN CA EXTENSIONS
+    lug_pki_key "$dir/$1.key" &&
+      openssl req -new -config "$dir/openssl.cnf" -key "$dir/$1.key" \
+        -subj "/O=longhorn-uninstall-guard tests/CN=$2" -out "$dir/$1.csr" >>"$out" 2>&1 &&
+      openssl x509 -req -in "$dir/$1.csr" -CA "$dir/$3.crt" -CAkey "$dir/$3.key" \
+        -set_serial "0x$(openssl rand -hex 12)" -days 7 \
+        -extfile "$dir/openssl.cnf" -extensions "$4" -out "$dir/$1.crt" >>"$out" 2>&1
+  }
+  if ! { lug_pki_ca ca "lug test CA" &&
+    lug_pki_leaf server localhost ca server_ext &&
+    lug_pki_ca client-ca "lug test client CA" &&
+    lug_pki_leaf client "system:apiserver" client-ca client_ext &&
+    lug_pki_ca other-ca "lug unrelated CA" &&
+    lug_pki_leaf other localhost other-ca both_ext; }; then
+    echo "gen_test_pki: openssl failed:" >&2
+    cat "$out" >&2
+    return 1
+  fi
+  rm -f "$dir"/*.csr
+  export PKI_DIR="$dir"
+  export PKI_CA="$dir/ca.crt" PKI_SERVER_CERT="$dir/server.crt" PKI_SERVER_KEY="$dir/server.key"
+  export PKI_CLIENT_CA="$dir/client-ca.crt" PKI_CLIENT_CERT="$dir/client.crt" PKI_CLIENT_KEY="$dir/client.key"
+  export PKI_OTHER_CA="$dir/other-ca.crt" PKI_OTHER_CERT="$dir/other.crt" PKI_OTHER_KEY="$dir/other.key"
+}
+
+# guard_serve_args
+# Fills the array GUARD_SERVE_ARGS with the arguments start_guard uses before any extra
+# ones: `serve --listen 127.0.0.1:0 --tls-cert .. --tls-key .. --log-format json` plus the
+# Kubernetes API flags. The API defaults to an address nothing listens on (out-of-scope
+# pods never contact it); set GUARD_KUBE_API / GUARD_KUBE_CA / GUARD_KUBE_TOKEN_FILE to
+# point the guard at a fake API server instead. Needs gen_test_pki first.
+guard_serve_args() {
+  local token_file="${GUARD_KUBE_TOKEN_FILE:-$LUG_WORK/kube-token}"
+  if [ ! -e "$token_file" ]; then
+    (umask 077 && printf 'integration-test-token' >"$token_file")
+  fi
+  GUARD_SERVE_ARGS=(serve
+    --listen 127.0.0.1:0
+    --tls-cert "$PKI_SERVER_CERT" --tls-key "$PKI_SERVER_KEY"
+    --log-format json
+    --kube-api "${GUARD_KUBE_API:-https://127.0.0.1:$(free_port)}"
+    --kube-ca-file "${GUARD_KUBE_CA:-$PKI_CA}"
+    --kube-token-file "$token_file")
+}
+
+# start_guard [EXTRA_ARGS...]
+# Starts "$GUARD_BIN" with guard_serve_args plus EXTRA_ARGS in the background, stderr to a
+# fresh log file, and waits (at most $LUG_START_TIMEOUT s) for the JSON log line
+# {"msg":"listening","address":"127.0.0.1:PORT"}. On success exports GUARD_PID, GUARD_PORT,
+# GUARD_ADDRESS, GUARD_URL (https://127.0.0.1:PORT), GUARD_LOG (stderr), GUARD_STDOUT and
+# returns 0. On failure (exited early, or no listening line in time) counts a failure,
+# prints the log, kills the process and returns 1. Call it directly, not in $(...): the
+# guard must be a child of the test shell for stop_guard to read its exit code.
+start_guard() {
+  guard_serve_args
+  local n=$((${#LUG_GUARD_LOGS[@]} + 1))
+  GUARD_LOG="$LUG_WORK/guard.$n.log"
+  GUARD_STDOUT="$LUG_WORK/guard.$n.stdout"
+  LUG_GUARD_LOGS+=("$GUARD_LOG")
+  "$GUARD_BIN" "${GUARD_SERVE_ARGS[@]}" "$@" >"$GUARD_STDOUT" 2>"$GUARD_LOG" </dev/null &
+  GUARD_PID=$!
+  register_pid "$GUARD_PID"
+  local deadline=$((SECONDS + LUG_START_TIMEOUT)) address=""
+  while [ $SECONDS -le $deadline ]; do
+    address="$(jq -R -r 'fromjson? | select(type == "object" and .msg == "listening") | .address' \
+      "$GUARD_LOG" 2>/dev/null | head -n 1)"
+    [ -n "$address" ] && break
+    if ! kill -0 "$GUARD_PID" 2>/dev/null; then
+      break
+    fi
+    sleep 0.1
+  done
+  if [ -z "$address" ]; then
+    local why="no \"listening\" log line within ${LUG_START_TIMEOUT}s"
+    if ! kill -0 "$GUARD_PID" 2>/dev/null; then
+      wait "$GUARD_PID" 2>/dev/null
+      why="exited with code $? before listening"
+    fi
+    fail "start_guard $*: $why" "command: $GUARD_BIN ${GUARD_SERVE_ARGS[*]} $*" \
+      "stderr: $(head -c 2000 "$GUARD_LOG")"
+    kill -KILL "$GUARD_PID" 2>/dev/null
+    wait "$GUARD_PID" 2>/dev/null
+    return 1
+  fi
+  GUARD_ADDRESS="$address"
+  GUARD_PORT="${address##*:}"
+  GUARD_URL="https://127.0.0.1:$GUARD_PORT"
+  export GUARD_PID GUARD_PORT GUARD_ADDRESS GUARD_URL GUARD_LOG GUARD_STDOUT
+  return 0
+}
+
+# stop_guard [SIGNAL] [TIMEOUT_SECONDS]
+# Sends SIGNAL (default TERM) to $GUARD_PID and waits at most TIMEOUT (default
+# $LUG_STOP_TIMEOUT) for it to exit. Sets GUARD_EXIT to its exit code (128+n for a signal)
+# and GUARD_STOP_SECONDS to the time it took (fractional), and returns GUARD_EXIT. When it
+# does not exit in time it is SIGKILLed, GUARD_EXIT is "timeout" and the return is 124.
+stop_guard() {
+  local signal="${1:-TERM}" timeout="${2:-$LUG_STOP_TIMEOUT}"
+  local start
+  start="$(now_us)"
+  kill -"$signal" "$GUARD_PID" 2>/dev/null
+  wait_pid_exit "$GUARD_PID" "$timeout"
+  local rc=$?
+  GUARD_STOP_SECONDS="$(elapsed_since "$start")"
+  if [ "$rc" = 124 ] && kill -0 "$GUARD_PID" 2>/dev/null; then
+    kill -KILL "$GUARD_PID" 2>/dev/null
+    wait "$GUARD_PID" 2>/dev/null
+    GUARD_EXIT=timeout
+    return 124
+  fi
+  GUARD_EXIT=$rc
+  return "$rc"
+}
+
+# now_us
+# Prints the wall clock in microseconds (bash's EPOCHREALTIME, no subprocess).
+now_us() {
+  printf '%s\n' "${EPOCHREALTIME/./}"
+}
+
+# wait_pid_exit PID TIMEOUT_SECONDS
+# Waits for a child process of this shell to exit, polling every 50 ms for at most
+# TIMEOUT seconds (may be fractional). Returns its exit code, or 124 if it is still running.
+wait_pid_exit() {
+  local pid="$1" timeout="$2"
+  local deadline=$(($(now_us) + $(seconds_to_us "$timeout")))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ "$(now_us)" -gt "$deadline" ] && return 124
+    sleep 0.05
+  done
+  wait "$pid" 2>/dev/null
+}
+
+# seconds_to_us SECONDS
+# Prints SECONDS (integer or decimal such as 2.5) in microseconds.
+seconds_to_us() {
+  local whole="${1%%.*}" fraction=""
+  [[ "$1" == *.* ]] && fraction="${1#*.}"
+  fraction="${fraction}000000"
+  printf '%s\n' $((10#${whole:-0} * 1000000 + 10#${fraction:0:6}))
+}
+
+# elapsed_since START_US
+# Prints the seconds (3 decimals) since START_US, a value of now_us.
+elapsed_since() {
+  local us=$(($(now_us) - $1))
+  printf '%d.%03d\n' $((us / 1000000)) $((us % 1000000 / 1000))
+}
+
+# guard_request METHOD PATH [CURL_ARGS...]
+# One HTTPS request to $GUARD_URL$PATH with curl (server verified with $PKI_CA, --max-time
+# $LUG_CURL_TIMEOUT unless CURL_ARGS carry their own). Sets HTTP_STATUS (curl's
+# %{http_code}; 000 when no HTTP answer came), CURL_EXIT, and writes the body to
+# $RESPONSE_BODY, the headers to $RESPONSE_HEADERS and curl's stderr to $RESPONSE_ERR.
+# Always returns 0: look at the variables.
+guard_request() {
+  local method="$1" path="$2"
+  shift 2
+  local method_args=(-X "$method")
+  [ "$method" = HEAD ] && method_args=(--head)
+  : >"$RESPONSE_BODY"
+  : >"$RESPONSE_HEADERS"
+  HTTP_STATUS="$(curl -sS --max-time "$LUG_CURL_TIMEOUT" --cacert "$PKI_CA" "${method_args[@]}" \
+    -o "$RESPONSE_BODY" -D "$RESPONSE_HEADERS" -w '%{http_code}' "$@" "$GUARD_URL$path" \
+    2>"$RESPONSE_ERR")"
+  CURL_EXIT=$?
+  return 0
+}
+
+# fixture_path NAME_OR_PATH
+# Prints NAME_OR_PATH if it is an existing file, else tests/fixtures/NAME_OR_PATH.
+fixture_path() {
+  if [ -f "$1" ]; then printf '%s\n' "$1"; else printf '%s\n' "$LUG_FIXTURES/$1"; fi
+}
+
+# post_review PATH FIXTURE_OR_- [CURL_ARGS...]
+# POSTs a fixture (a name in tests/fixtures, a file path, or - for stdin) to PATH with
+# Content-Type: application/json, through guard_request: sets HTTP_STATUS, CURL_EXIT,
+# $RESPONSE_BODY, $RESPONSE_HEADERS. A missing fixture is counted as a failure.
+post_review() {
+  local path="$1" fixture="$2"
+  shift 2
+  local data="@-"
+  if [ "$fixture" != - ]; then
+    fixture="$(fixture_path "$fixture")"
+    if [ ! -f "$fixture" ]; then
+      fail "post_review: fixture $fixture does not exist"
+      HTTP_STATUS=000 CURL_EXIT=1
+      return 0
+    fi
+    data="@$fixture"
+  fi
+  guard_request POST "$path" -H 'Content-Type: application/json' --data-binary "$data" "$@"
+}
+
+# response_header NAME
+# Prints the value of the last response header NAME (case-insensitive) from
+# $RESPONSE_HEADERS, without the trailing CR; prints nothing when it is absent.
+response_header() {
+  tr -d '\r' <"$RESPONSE_HEADERS" |
+    awk -v name="$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" '
+      { i = index($0, ":"); if (i > 0 && tolower(substr($0, 1, i - 1)) == name) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); value = v } }
+      END { printf "%s", value }'
+}
+
+# pass DESCRIPTION / fail DESCRIPTION [DETAIL_LINES...]
+# Count one passed or failed check and print it; fail prints each detail indented.
+pass() {
+  LUG_PASSED=$((LUG_PASSED + 1))
+  printf 'ok   - %s\n' "$1"
+}
+fail() {
+  LUG_FAILED=$((LUG_FAILED + 1))
+  printf 'FAIL - %s\n' "$1"
+  shift
+  local detail
+  for detail in "$@"; do
+    printf '%s\n' "$detail" | head -c 3000 | sed 's/^/         /'
+  done
+}
+
+# assert_eq DESCRIPTION EXPECTED ACTUAL
+assert_eq() {
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
+}
+
+# assert_ne DESCRIPTION UNEXPECTED ACTUAL
+assert_ne() {
+  if [ "$2" != "$3" ]; then pass "$1"; else fail "$1" "expected anything but: $2"; fi
+}
+
+# assert_contains DESCRIPTION NEEDLE HAYSTACK (plain substring, not a pattern)
+assert_contains() {
+  case "$3" in
+    *"$2"*) pass "$1" ;;
+    *) fail "$1" "expected to contain: $2" "actual: $3" ;;
+  esac
+}
+
+# assert_not_contains DESCRIPTION NEEDLE HAYSTACK
+assert_not_contains() {
+  case "$3" in
+    *"$2"*) fail "$1" "expected not to contain: $2" "actual: $3" ;;
+    *) pass "$1" ;;
+  esac
+}
+
+# assert_match DESCRIPTION EXTENDED_REGEX ACTUAL
+assert_match() {
+  if [[ "$3" =~ $2 ]]; then pass "$1"; else fail "$1" "expected to match: $2" "actual: $3"; fi
+}
+
+# assert_seconds_between DESCRIPTION MIN MAX ACTUAL
+# ACTUAL seconds (decimal, e.g. from elapsed_since) lies in [MIN, MAX].
+assert_seconds_between() {
+  local actual_us
+  actual_us="$(seconds_to_us "$4")"
+  if [ "$actual_us" -ge "$(seconds_to_us "$2")" ] && [ "$actual_us" -le "$(seconds_to_us "$3")" ]; then
+    pass "$1 (${4}s)"
+  else
+    fail "$1" "expected between ${2}s and ${3}s, took ${4}s"
+  fi
+}
+
+# assert_true DESCRIPTION COMMAND [ARGS...]
+# Passes when COMMAND exits 0; on failure shows its output.
+assert_true() {
+  local desc="$1" output
+  shift
+  if output="$("$@" 2>&1)"; then pass "$desc"; else fail "$desc" "command failed: $*" "$output"; fi
+}
+
+# assert_json JQ_EXPR EXPECTED FILE [DESCRIPTION]
+# Evaluates JQ_EXPR on the JSON in FILE; a string result is compared bare, anything else as
+# compact JSON (true, 200, null, {"a":1}). A file that is not JSON fails the check.
+assert_json() {
+  local expr="$1" expected="$2" file="$3" desc="${4:-$1 == $2}" actual
+  if ! actual="$(jq -r "$expr | if type == \"string\" then . else tojson end" "$file" 2>&1)"; then
+    fail "$desc" "jq failed on $expr" "$actual" "body: $(head -c 1000 "$file")"
+    return
+  fi
+  if [ "$actual" = "$expected" ]; then
+    pass "$desc"
+  else
+    fail "$desc" "expected: $expected" "actual:   $actual" "body: $(head -c 1000 "$file")"
+  fi
+}
+
+# json_value JQ_EXPR FILE
+# Prints the result of JQ_EXPR on FILE like assert_json compares it; empty when not JSON.
+json_value() {
+  jq -r "$1 | if type == \"string\" then . else tojson end" "$2" 2>/dev/null
+}
+
+# assert_status_response DESCRIPTION HTTP_CODE
+# Checks the last guard_request got HTTP_CODE with Content-Type application/json and a
+# body shaped like a Kubernetes metav1.Status: kind Status, apiVersion v1, metadata {},
+# status Failure, a non-empty message and reason, and code equal to HTTP_CODE.
+assert_status_response() {
+  local desc="$1" code="$2"
+  assert_eq "$desc: HTTP status" "$code" "$HTTP_STATUS"
+  assert_match "$desc: Content-Type is application/json" '^application/json' "$(response_header content-type)"
+  local shape
+  shape="$(jq -c --argjson code "$code" '{
+      kind: (.kind == "Status"), apiVersion: (.apiVersion == "v1"), metadata: (.metadata == {}),
+      status: (.status == "Failure"),
+      message: ((.message | type) == "string" and (.message | length) > 0),
+      reason: ((.reason | type) == "string" and (.reason | length) > 0),
+      code: (.code == $code)}' "$RESPONSE_BODY" 2>&1)"
+  assert_eq "$desc: body is a metav1.Status with code $code" \
+    '{"kind":true,"apiVersion":true,"metadata":true,"status":true,"message":true,"reason":true,"code":true}' \
+    "$shape"
+}
+
+# assert_healthy DESCRIPTION
+# GET /healthz answers 200 within 5 s: the server is alive and serving.
+assert_healthy() {
+  local saved="$LUG_CURL_TIMEOUT"
+  LUG_CURL_TIMEOUT=5
+  guard_request GET /healthz
+  LUG_CURL_TIMEOUT="$saved"
+  if [ "$HTTP_STATUS" = 200 ]; then
+    pass "$1"
+  else
+    fail "$1" "GET /healthz gave $HTTP_STATUS (curl exit $CURL_EXIT): $(cat "$RESPONSE_ERR")" \
+      "process alive: $(kill -0 "$GUARD_PID" 2>/dev/null && echo yes || echo no)" \
+      "log tail: $(tail -n 5 "$GUARD_LOG")"
+  fi
+}
+
+# wait_for_log JQ_FILTER [TIMEOUT_SECONDS]
+# Waits (default 5 s) for a line of $GUARD_LOG that parses as JSON and makes JQ_FILTER
+# true (for example '.msg == "admission" and .uid == "x"'), and prints the first such line
+# compactly. Returns 1 when none appears in time.
+wait_for_log() {
+  local filter="$1" timeout="${2:-5}"
+  local deadline=$((SECONDS + timeout)) line
+  while :; do
+    line="$(jq -R -c "fromjson? | select(type == \"object\") | select($filter)" "$GUARD_LOG" 2>/dev/null | head -n 1)"
+    if [ -n "$line" ]; then
+      printf '%s\n' "$line"
+      return 0
+    fi
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+
+# count_log JQ_FILTER
+# Prints how many JSON lines of $GUARD_LOG make JQ_FILTER true.
+count_log() {
+  jq -R -c "fromjson? | select(type == \"object\") | select($1)" "$GUARD_LOG" 2>/dev/null | wc -l | tr -d ' '
+}
+
+# assert_log_json_lines DESCRIPTION [FILE]
+# Every line of FILE (default $GUARD_LOG) must be strict UTF-8 holding one JSON object with
+# string fields time, level and msg. Lists the offending lines on failure.
+assert_log_json_lines() {
+  local desc="$1" file="${2:-$GUARD_LOG}" output
+  if output="$(python3 - "$file" <<'EOF'
+import json, sys
+bad = []
+with open(sys.argv[1], "rb") as f:
+    lines = f.read().split(b"\n")
+if lines and lines[-1] == b"":
+    lines.pop()
+if not lines:
+    bad.append("(log is empty)")
+for number, raw in enumerate(lines, 1):
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("time", "level", "msg")):
+            raise ValueError("not an object with string time, level, msg")
+    except Exception as error:
+        bad.append(f"line {number}: {error}: {raw[:300]!r}")
+print("\n".join(bad[:10]))
+sys.exit(1 if bad else 0)
+EOF
+)"; then
+    pass "$desc"
+  else
+    fail "$desc" "$output"
+  fi
+}
+
+# run_cli TIMEOUT_SECONDS ARGS...
+# Runs "$GUARD_BIN" ARGS with no stdin, killed after TIMEOUT seconds. Sets CLI_EXIT (124
+# when it had to be killed), CLI_STDOUT and CLI_STDERR (their text).
+run_cli() {
+  local limit="$1"
+  shift
+  timeout -k 2 "$limit" "$GUARD_BIN" "$@" >"$LUG_WORK/cli.stdout" 2>"$LUG_WORK/cli.stderr" </dev/null
+  CLI_EXIT=$?
+  CLI_STDOUT="$(cat "$LUG_WORK/cli.stdout")"
+  CLI_STDERR="$(cat "$LUG_WORK/cli.stderr")"
+}
+
+# guard_py [ARGS...] <<'EOF' ... EOF
+# Runs python3 (stdlib only) on the script read from stdin, after a prelude that defines
+# helpers for talking to the guard where curl cannot (raw bytes, held-open connections,
+# partial requests); ARGS become sys.argv[1:]. The whole run is bounded by
+# LUG_PY_TIMEOUT (default 60 s). Prelude:
+#   HOST, PORT (from $GUARD_PORT), CA (from $PKI_CA)
+#   tls_context(alpn=("http/1.1",), cert=None, key=None, min_version=None, max_version=None,
+#               ciphers=None) -> ssl.SSLContext verifying the guard with CA
+#   connect(timeout=10, **tls_context_kwargs) -> TLS socket to the guard (SNI localhost)
+#   connect_plain(timeout=10) -> plain TCP socket to the guard's port
+#   request_bytes(method, path, body=b"", headers=None) -> one HTTP/1.1 request as bytes
+#   read_response(sock) -> (status, {lower-case header: value}, body) or None on EOF first;
+#                          handles Content-Length and chunked bodies
+#   wait_closed(sock, timeout) -> (closed, seconds, data): reads until EOF/reset or timeout
+#   review_body(fixture_name_or_path) -> bytes of a fixture
+guard_py() {
+  local script
+  script="$(cat)"
+  GUARD_PORT="${GUARD_PORT:-0}" PKI_CA="${PKI_CA:-}" LUG_FIXTURES="$LUG_FIXTURES" \
+    timeout -k 2 "${LUG_PY_TIMEOUT:-60}" python3 -c "$LUG_PY_PRELUDE
+$script" "$@"
+}
+
+LUG_PY_PRELUDE='
+import json, os, socket, ssl, sys, time
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("GUARD_PORT", "0"))
+CA = os.environ.get("PKI_CA", "")
+
+def tls_context(alpn=("http/1.1",), cert=None, key=None, min_version=None, max_version=None, ciphers=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(CA)
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    if min_version is not None:
+        ctx.minimum_version = min_version
+    if max_version is not None:
+        ctx.maximum_version = max_version
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return ctx
+
+def connect(timeout=10.0, port=None, **kwargs):
+    raw = socket.create_connection((HOST, port or PORT), timeout=timeout)
+    try:
+        return tls_context(**kwargs).wrap_socket(raw, server_hostname="localhost")
+    except BaseException:
+        raw.close()
+        raise
+
+def connect_plain(timeout=10.0):
+    return socket.create_connection((HOST, PORT), timeout=timeout)
+
+def request_bytes(method, path, body=b"", headers=None):
+    lines = [f"{method} {path} HTTP/1.1", "Host: localhost"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body or method == "POST":
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+CLOSED_ERRORS = (ConnectionError, ssl.SSLError, ssl.SSLEOFError, OSError)
+
+def _recv(sock):
+    try:
+        return sock.recv(65536)
+    except (ssl.SSLZeroReturnError, ssl.SSLEOFError, ConnectionResetError, BrokenPipeError):
+        return b""
+
+def read_response(sock):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = _recv(sock)
+        if not chunk:
+            if not data:
+                return None
+            raise EOFError(f"connection closed inside the response head: {data[:200]!r}")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            while b"\r\n" not in rest:
+                chunk = _recv(sock)
+                if not chunk:
+                    raise EOFError("connection closed inside a chunked body")
+                rest += chunk
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            while len(rest) < size + 2:
+                chunk = _recv(sock)
+                if not chunk:
+                    raise EOFError("connection closed inside a chunked body")
+                rest += chunk
+            body += rest[:size]
+            rest = rest[size + 2:]
+            if size == 0:
+                return status, headers, body
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = _recv(sock)
+        if not chunk:
+            raise EOFError(f"connection closed after {len(rest)} of {length} body bytes")
+        rest += chunk
+    return status, headers, rest[:length]
+
+def wait_closed(sock, timeout):
+    start = time.monotonic()
+    data = b""
+    while True:
+        left = timeout - (time.monotonic() - start)
+        if left <= 0:
+            return False, time.monotonic() - start, data
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return False, time.monotonic() - start, data
+        except CLOSED_ERRORS:
+            return True, time.monotonic() - start, data
+        if not chunk:
+            return True, time.monotonic() - start, data
+        data += chunk
+
+def review_body(name):
+    path = name if os.path.isfile(name) else os.path.join(os.environ["LUG_FIXTURES"], name)
+    with open(path, "rb") as f:
+        return f.read()
+'
+
+# finish
+# Prints the closing line "N passed, M failed" and exits 1 when a check failed (after
+# showing the tail of each guard log of the run), else 0.
+finish() {
+  if [ "$LUG_FAILED" -gt 0 ]; then
+    local log
+    for log in "${LUG_GUARD_LOGS[@]}"; do
+      [ -s "$log" ] || continue
+      echo "# last lines of $log:"
+      tail -n 8 "$log" | head -c 4000 | sed 's/^/#   /'
+    done
+  fi
+  echo "$LUG_PASSED passed, $LUG_FAILED failed"
+  [ "$LUG_FAILED" -eq 0 ] && exit 0
+  exit 1
+}

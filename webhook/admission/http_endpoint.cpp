@@ -1,0 +1,82 @@
+#include "admission/http_endpoint.hpp"
+
+#include <boost/beast/core/string.hpp>
+
+#include "support/duration.hpp"
+#include "support/log.hpp"
+#include "transport/error_response.hpp"
+
+namespace lug::admission {
+namespace {
+
+namespace http = transport::http;
+using transport::error_response;
+
+transport::response reject(const transport::request& req, const transport::request_context& ctx,
+                           std::string_view endpoint, http::status status, const std::string& message) {
+  log::warn("request rejected",
+            {{"status", static_cast<unsigned>(status)}, {"message", message}, {"endpoint", endpoint}, {"peer", ctx.peer}});
+  return error_response(status, message, req.version());
+}
+
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+bool is_json_content_type(std::string_view content_type) {
+  const auto semicolon = content_type.find(';');
+  std::string_view media_type = content_type.substr(0, semicolon);
+  while (!media_type.empty() && media_type.back() == ' ') media_type.remove_suffix(1);
+  while (!media_type.empty() && media_type.front() == ' ') media_type.remove_prefix(1);
+  return boost::beast::iequals(media_type, "application/json");
+}
+
+transport::handler make_review_endpoint(std::string endpoint, review_handler& handler) {
+  return [endpoint = std::move(endpoint), &handler](const transport::request& req,
+                                                    const transport::request_context& ctx)
+             -> boost::asio::awaitable<transport::response> {
+    const auto content_type = req[http::field::content_type];
+    if (!is_json_content_type(content_type)) {
+      co_return reject(req, ctx, endpoint, http::status::unsupported_media_type,
+                       "Content-Type must be application/json, got \"" + std::string(content_type) + "\"");
+    }
+    auto decoded = decode_review(req.body());
+    if (auto* error = std::get_if<decode_error>(&decoded)) {
+      co_return reject(req, ctx, endpoint, http::status::bad_request, error->message);
+    }
+    const auto& request = std::get<admission_request>(decoded);
+
+    review_context context{endpoint, ctx.received, std::nullopt};
+    if (const auto timeout = transport::query_parameter(req.target(), "timeout"); !timeout.empty()) {
+      context.api_timeout = parse_duration(timeout);  // unparsable: treated as absent
+    }
+
+    admission_response decision;
+    try {
+      decision = co_await handler.review(request, context);
+    } catch (const std::exception& e) {
+      decision = errored(std::string("the webhook failed to decide: ") + e.what());
+    }
+
+    log::info("admission", {{"uid", request.uid},
+                            {"operation", request.operation},
+                            {"kind", request.kind},
+                            {"namespace", request.namespace_name},
+                            {"name", request.display_name()},
+                            {"endpoint", endpoint},
+                            {"decision", decision.allowed ? "allowed" : "denied"},
+                            {"patched", decision.patch.has_value()},
+                            {"reason", decision.log_reason},
+                            {"dry_run", request.dry_run},
+                            {"duration_ms", milliseconds_since(ctx.received)}});
+
+    transport::response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "application/json");
+    res.body() = encode_review(request.review_api_version, request.uid, decision);
+    co_return res;
+  };
+}
+
+}  // namespace lug::admission

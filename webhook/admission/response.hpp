@@ -1,0 +1,42 @@
+// Admission decisions and their encoding as an AdmissionReview response.
+//
+// The constructors are the only way policy code builds a decision: allowed, denied
+// (a code >= 400, a Kubernetes reason word and a message the user will read in
+// `kubectl describe job` events), errored (the webhook could not decide) and patched.
+// encode_review echoes the request's apiVersion and uid, as the API server requires.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "admission/json_patch.hpp"
+
+namespace lug::admission {
+
+struct admission_status {
+  int code = 0;
+  std::string reason;   // a metav1.StatusReason word, e.g. "Forbidden"
+  std::string message;  // shown to the user by kubectl and in events
+};
+
+struct admission_response {
+  bool allowed = true;
+  std::optional<admission_status> status;  // set on denials
+  std::optional<std::string> patch;        // JSON text of a non-empty RFC 6902 array
+  std::vector<std::string> warnings;
+  std::string log_reason;  // why, in a few words, for our log line; never sent
+};
+
+admission_response allowed(std::string log_reason);
+admission_response denied(int code, std::string reason, std::string message, std::string log_reason);
+// The webhook could not reach a decision (e.g. an internal error): deny with 500.
+admission_response errored(std::string message);
+// An empty patch yields a plain allowed response (no patchType, no patch).
+admission_response patched(const json_patch& patch, std::string log_reason);
+admission_response with_warning(admission_response response, std::string warning);
+
+std::string encode_review(std::string_view api_version, std::string_view uid, const admission_response& response);
+
+}  // namespace lug::admission

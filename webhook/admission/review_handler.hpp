@@ -1,0 +1,30 @@
+// What an admission policy implements: given a decoded request, a decision. The
+// pipeline around it (admission/http_endpoint) owns HTTP, decoding, encoding and the
+// log line, so a policy is plain logic that unit tests can call directly.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "admission/response.hpp"
+#include "admission/review.hpp"
+
+namespace lug::admission {
+
+struct review_context {
+  std::string_view endpoint;                           // "validate" or "mutate"
+  std::chrono::steady_clock::time_point received;      // when the whole request had arrived
+  std::optional<std::chrono::nanoseconds> api_timeout;  // the API server's ?timeout, when given
+};
+
+class review_handler {
+ public:
+  virtual ~review_handler() = default;
+  virtual boost::asio::awaitable<admission_response> review(const admission_request& request,
+                                                            const review_context& context) = 0;
+};
+
+}  // namespace lug::admission

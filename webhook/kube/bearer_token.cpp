@@ -1,0 +1,68 @@
+#include "kube/bearer_token.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "support/log.hpp"
+
+namespace lug::kube {
+namespace {
+
+// A projected service-account token is about 1 KiB; OIDC tokens with many groups reach a
+// few KiB. Anything near this size is not a token, and a header this big would be refused.
+constexpr std::streamsize max_token_bytes = 64 * 1024;
+
+std::string trim(std::string text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+bearer_token::bearer_token(std::filesystem::path file) : file_(std::move(file)) {}
+
+bearer_token::lookup bearer_token::current() {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+
+  const auto keep_or_fail = [&](const std::string& why) -> lookup {
+    if (token_.empty()) return {{}, why};
+    log::warn("bearer token file could not be re-read; keeping the previous token",
+              {{"file", file_.string()}, {"error", why}});
+    return {token_, {}};
+  };
+
+  struct stat st {};
+  if (::stat(file_.c_str(), &st) != 0) {
+    return keep_or_fail("cannot read bearer token file " + file_.string() + ": " + std::strerror(errno));
+  }
+  const file_identity seen{st.st_dev, st.st_ino, st.st_size, static_cast<long long>(st.st_mtim.tv_sec),
+                           static_cast<long long>(st.st_mtim.tv_nsec)};
+  if (!token_.empty() && seen == identity_ && now - read_at_ < forced_reread_interval) return {token_, {}};
+
+  std::ifstream in(file_, std::ios::binary);
+  if (!in) return keep_or_fail("cannot read bearer token file " + file_.string() + ": " + std::strerror(errno));
+  std::string text(static_cast<std::size_t>(max_token_bytes) + 1, '\0');
+  in.read(text.data(), max_token_bytes + 1);
+  if (in.bad()) return keep_or_fail("cannot read bearer token file " + file_.string());
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > static_cast<std::size_t>(max_token_bytes)) {
+    return keep_or_fail("bearer token file " + file_.string() + " is larger than " + std::to_string(max_token_bytes) +
+                        " bytes: not a token");
+  }
+  std::string token = trim(std::move(text));
+  if (token.empty()) return keep_or_fail("bearer token file " + file_.string() + " is empty");
+
+  if (!token_.empty() && token != token_) log::info("bearer token rotated", {{"file", file_.string()}});
+  token_ = std::move(token);
+  identity_ = seen;
+  read_at_ = now;
+  return {token_, {}};
+}
+
+}  // namespace lug::kube

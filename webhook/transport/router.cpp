@@ -1,0 +1,36 @@
+#include "transport/router.hpp"
+
+#include "support/log.hpp"
+#include "transport/error_response.hpp"
+
+namespace lug::transport {
+
+void router::add(http::verb method, std::string path, handler h) {
+  routes_.push_back({method, std::move(path), std::move(h)});
+}
+
+boost::asio::awaitable<response> router::dispatch(const request& req, const request_context& ctx) const {
+  const auto path = target_path(req.target());
+  std::string allowed;
+  for (const auto& r : routes_) {
+    if (r.path != path) continue;
+    if (r.method == req.method()) co_return co_await r.handle(req, ctx);
+    if (!allowed.empty()) allowed += ", ";
+    allowed += http::to_string(r.method);
+  }
+  if (allowed.empty()) {
+    const std::string message = "no such endpoint: " + std::string(path) +
+                                "; this server answers POST /validate, POST /mutate, GET /healthz, GET /readyz "
+                                "and GET /metrics";
+    log::warn("request rejected", {{"status", 404}, {"message", message}, {"peer", ctx.peer}});
+    co_return error_response(http::status::not_found, message, req.version());
+  }
+  const std::string message = "method " + std::string(req.method_string()) + " is not allowed on " +
+                              std::string(path) + "; use " + allowed;
+  log::warn("request rejected", {{"status", 405}, {"message", message}, {"peer", ctx.peer}});
+  auto res = error_response(http::status::method_not_allowed, message, req.version());
+  res.set(http::field::allow, allowed);
+  co_return res;
+}
+
+}  // namespace lug::transport

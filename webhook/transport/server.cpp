@@ -1,0 +1,281 @@
+#include "transport/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "support/log.hpp"
+#include "transport/error_response.hpp"
+#include "transport/limits.hpp"
+
+namespace lug::transport {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// Read buffer per connection: must hold a whole header block (limits::max_header_bytes)
+// plus whatever a pipelining client sent after it; the body itself is moved out of it.
+constexpr std::size_t read_buffer_bytes = 64 * 1024;
+
+// After an accept error such as EMFILE, wait before accepting again instead of spinning.
+constexpr auto accept_error_backoff = std::chrono::milliseconds(100);
+
+std::string describe(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  std::string text = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return text + ":" + std::to_string(endpoint.port());
+}
+
+bool is_json_http_error(const beast::error_code& ec) {
+  return ec.category() == beast::http::make_error_code(beast::http::error::bad_target).category();
+}
+
+// The answer to a request that could not be read; none when the peer is gone or silent.
+std::optional<response> answer_for_read_error(const beast::error_code& ec) {
+  namespace he = beast::http;
+  if (ec == he::error::body_limit) {
+    return error_response(he::status::payload_too_large,
+                          "request body is larger than the limit of " +
+                              std::to_string(limits::max_body_bytes) +
+                              " bytes; an AdmissionReview for a pod is far smaller, check what is calling this endpoint");
+  }
+  if (ec == he::error::header_limit) {
+    return error_response(he::status::request_header_fields_too_large,
+                          "request headers are larger than the limit of " +
+                              std::to_string(limits::max_header_bytes) + " bytes");
+  }
+  if (is_json_http_error(ec) && ec != he::error::end_of_stream && ec != he::error::partial_message) {
+    return error_response(he::status::bad_request, "malformed HTTP request: " + ec.message());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct server::connection {
+  net::any_io_executor strand;
+  beast::tcp_stream* stream = nullptr;  // valid while alive; touched only on the strand
+  bool alive = true;
+  bool idle = false;
+};
+
+server::server(net::any_io_executor executor, const tcp::endpoint& listen, const certificate_store& certificates,
+               const router& routes)
+    : io_executor_(executor), executor_(net::make_strand(executor)), acceptor_(executor_), certificates_(certificates), routes_(routes) {
+  acceptor_.open(listen.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(listen);
+  acceptor_.listen(limits::listen_backlog);
+}
+
+server::~server() = default;
+
+tcp::endpoint server::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+std::size_t server::open_connections() const {
+  std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
+void server::start() {
+  net::co_spawn(executor_, accept_loop(), [](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log::error("accept loop failed", {{"error", e.what()}});
+    }
+  });
+}
+
+net::awaitable<void> server::accept_loop() {
+  net::steady_timer backoff(executor_);
+  while (!draining_.load()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(io_executor_), use_tuple);
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) {
+      log::warn("accept failed", {{"error", ec.message()}});
+      backoff.expires_after(accept_error_backoff);
+      co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    if (open_connections() >= limits::max_connections) {
+      log::warn("connection refused: too many open connections", {{"limit", limits::max_connections}});
+      beast::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      socket.close(ignored);
+      continue;
+    }
+    auto executor = socket.get_executor();
+    net::co_spawn(executor, serve_connection(std::move(socket)), [](std::exception_ptr error) {
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        log::error("connection failed", {{"error", e.what()}});
+      }
+    });
+  }
+}
+
+net::awaitable<void> server::serve_connection(tcp::socket socket) {
+  const auto context = certificates_.current();  // this connection keeps its context alive
+  beast::error_code ignored;
+  const auto remote = socket.remote_endpoint(ignored);
+  const std::string peer = describe(remote);
+  tls_stream stream(beast::tcp_stream(std::move(socket)), *context);
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+
+  auto self = std::make_shared<connection>();
+  self->strand = tcp_layer.get_executor();
+  self->stream = &tcp_layer;
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    id = next_id_++;
+    connections_.emplace(id, self);
+  }
+
+  tcp_layer.expires_after(limits::handshake_timeout);
+  auto [handshake_ec] = co_await stream.async_handshake(net::ssl::stream_base::server, use_tuple);
+  if (handshake_ec) {
+    // Scanners, plain-HTTP clients and clients that distrust our CA end here; not our error.
+    log::debug("TLS handshake failed", {{"peer", peer}, {"error", handshake_ec.message()}});
+  } else {
+    beast::flat_buffer buffer(read_buffer_bytes);
+    bool first = true;
+    for (;;) {
+      // Wait for the next request's first byte: a short wait on a new connection, the
+      // idle timeout between keep-alive requests. Idle connections are closed by drain().
+      if (buffer.size() == 0) {
+        if (draining_.load()) break;
+        self->idle = true;
+        tcp_layer.expires_after(first ? limits::header_timeout : limits::idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(read_buffer_bytes - buffer.size()), use_tuple);
+        self->idle = false;
+        if (ec) break;
+        buffer.commit(n);
+      }
+      first = false;
+
+      http::request_parser<http::string_body> parser;  // fresh per message (Beast issue 2715)
+      parser.header_limit(static_cast<std::uint32_t>(limits::max_header_bytes));
+      parser.body_limit(limits::max_body_bytes);
+
+      tcp_layer.expires_after(limits::header_timeout);
+      auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+      beast::error_code read_ec = header_ec;
+      if (!read_ec && !parser.is_done()) {
+        if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+          http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+          tcp_layer.expires_after(limits::write_timeout);
+          auto [continue_ec, continue_n] = co_await http::async_write(stream, go_on, use_tuple);
+          read_ec = continue_ec;
+        }
+        if (!read_ec) {
+          tcp_layer.expires_after(limits::body_timeout);
+          auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+          read_ec = body_ec;
+        }
+      }
+      if (read_ec) {
+        if (auto answer = answer_for_read_error(read_ec)) {
+          log::warn("request rejected",
+                    {{"status", static_cast<unsigned>(answer->result())}, {"message", read_ec.message()}, {"peer", peer}});
+          answer->keep_alive(false);
+          tcp_layer.expires_after(limits::write_timeout);
+          co_await http::async_write(stream, *answer, use_tuple);
+        } else if (read_ec == beast::error::timeout) {
+          log::debug("connection timed out reading a request", {{"peer", peer}});
+        }
+        break;
+      }
+
+      request req = parser.release();
+      const request_context ctx{peer, std::chrono::steady_clock::now()};
+      response res;
+      try {
+        res = co_await routes_.dispatch(req, ctx);
+      } catch (const std::exception& e) {
+        log::error("handler failed", {{"peer", peer}, {"target", std::string(req.target())}, {"error", e.what()}});
+        res = error_response(http::status::internal_server_error, std::string("internal error: ") + e.what());
+      }
+      const bool keep_alive = req.keep_alive() && !draining_.load();
+      res.version(req.version());
+      res.keep_alive(keep_alive);
+      res.prepare_payload();
+      tcp_layer.expires_after(limits::write_timeout);
+      auto [write_ec, write_n] = co_await http::async_write(stream, res, use_tuple);
+      if (write_ec || !keep_alive) break;
+    }
+    // close_notify, bounded: reading the peer's reply also drains what it was still
+    // sending, so an error answer is not lost to a TCP reset.
+    tcp_layer.expires_after(limits::tls_shutdown_timeout);
+    co_await stream.async_shutdown(use_tuple);
+  }
+
+  self->alive = false;
+  tcp_layer.close();
+  forget(id);
+}
+
+void server::forget(std::uint64_t id) {
+  std::function<void()> drained;
+  {
+    std::lock_guard lock(mutex_);
+    connections_.erase(id);
+    if (draining_.load() && connections_.empty() && on_drained_) drained = std::exchange(on_drained_, nullptr);
+  }
+  if (drained) drained();
+}
+
+void server::drain(std::function<void()> on_drained) {
+  draining_.store(true);
+  net::post(executor_, [this] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  std::function<void()> drained;
+  {
+    std::lock_guard lock(mutex_);
+    on_drained_ = std::move(on_drained);
+    for (const auto& [id, conn] : connections_) {
+      net::post(conn->strand, [conn] {
+        if (conn->alive && conn->idle) conn->stream->cancel();
+      });
+    }
+    if (connections_.empty()) drained = std::exchange(on_drained_, nullptr);
+  }
+  if (drained) drained();
+}
+
+void server::force_close() {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, conn] : connections_) {
+    net::post(conn->strand, [conn] {
+      if (!conn->alive) return;
+      beast::error_code ignored;
+      conn->stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      conn->stream->cancel();
+    });
+  }
+}
+
+}  // namespace lug::transport
