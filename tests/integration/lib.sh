@@ -586,7 +586,8 @@ $script" "$@"
 }
 
 LUG_PY_PRELUDE='
-import json, os, socket, ssl, sys, time
+import json, os, socket, ssl, sys, time, warnings
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # ssl.TLSVersion.TLSv1_1 on purpose
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("GUARD_PORT", "0"))
 CA = os.environ.get("PKI_CA", "")
@@ -702,7 +703,7 @@ def review_body(name):
 
 # finish
 # Prints the closing line "N passed, M failed" and exits 1 when a check failed (after
-# showing the tail of each guard log of the run), else 0.
+# showing the tail of each guard log of the run) or when no check ran at all, else 0.
 finish() {
   if [ "$LUG_FAILED" -gt 0 ]; then
     local log
@@ -713,6 +714,10 @@ finish() {
     done
   fi
   echo "$LUG_PASSED passed, $LUG_FAILED failed"
+  if [ $((LUG_PASSED + LUG_FAILED)) -eq 0 ]; then
+    echo "# no check ran: counted as a failure" >&2
+    exit 1
+  fi
   [ "$LUG_FAILED" -eq 0 ] && exit 0
   exit 1
 }

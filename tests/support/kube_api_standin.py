@@ -845,6 +845,28 @@ class ControlApi:
             raise ControlError(400, str(exc)) from None
 
 
+class EofTrackingReader:
+    """Wraps the request stream to notice a request cut off by EOF.
+
+    http.client.parse_headers treats EOF like the blank line that ends the
+    headers, so a client that disconnects mid-headers would otherwise have its
+    fragment served as a complete request.
+    """
+
+    def __init__(self, raw: Any):
+        self._raw = raw
+        self.cut_off = False
+
+    def readline(self, size: int = -1) -> bytes:
+        line = self._raw.readline(size)
+        if not line.endswith(b"\n"):
+            self.cut_off = True
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
 class StandinRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every response has Content-Length
     server_version = "kube-api-standin"
@@ -858,6 +880,7 @@ class StandinRequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.rfile = EofTrackingReader(self.rfile)
         self.conn_id = self.server.state.next_connection_id()
 
     def handle(self) -> None:
@@ -892,6 +915,10 @@ class StandinRequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         received = time.monotonic()
+        if self.rfile.cut_off:
+            log(f"conn={self.conn_id} client disconnected mid-request: {self.requestline!r}")
+            self.close_connection = True
+            return
         parts = urlsplit(self.path)
         body = self._read_body()
         if body is None:
@@ -923,7 +950,12 @@ class StandinRequestHandler(BaseHTTPRequestHandler):
             self.send_error(400, "bad Content-Length")
             self.close_connection = True
             return None
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client left before sending the whole body
+            log(f"conn={self.conn_id} client disconnected mid-body: {self.requestline!r}")
+            self.close_connection = True
+            return None
+        return body
 
     def _serve_api(self, path: str, query: str, received: float) -> tuple[int | None, str]:
         state = self.server.state

@@ -8,7 +8,7 @@
 namespace lug::kube {
 namespace {
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
@@ -23,7 +23,7 @@ std::uint16_t parse_port(std::string_view text, std::string_view what, std::stri
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535) {
-    throw config_error(std::string(what) + ": invalid port " + quoted(text) + " in " + std::string(context) +
+    throw config_error(std::string(what) + ": invalid port " + in_quotes(text) + " in " + std::string(context) +
                        ": want a number from 1 to 65535");
   }
   return static_cast<std::uint16_t>(value);
@@ -50,20 +50,22 @@ std::string read_ca_bundle(const std::filesystem::path& file) {
 
 }  // namespace
 
-std::string cluster_config::server_url() const {
+std::string cluster_config::host_port() const {
   const bool ipv6 = host.find(':') != std::string::npos;
-  return "https://" + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + path_prefix;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
+
+std::string cluster_config::server_url() const { return "https://" + host_port() + path_prefix; }
 
 server_address parse_server_url(std::string_view url, std::string_view what) {
   constexpr std::string_view https = "https://";
   if (starts_with_ignoring_case(url, "http://")) {
-    throw config_error(std::string(what) + ": the API server URL " + quoted(url) +
+    throw config_error(std::string(what) + ": the API server URL " + in_quotes(url) +
                        " is plain http://, which is not supported: the guard always uses TLS and verifies the "
                        "server's certificate; use the https:// address");
   }
   if (!starts_with_ignoring_case(url, https)) {
-    throw config_error(std::string(what) + ": the API server URL " + quoted(url) +
+    throw config_error(std::string(what) + ": the API server URL " + in_quotes(url) +
                        " does not start with https://; want https://host[:port][/path]");
   }
   const std::string_view rest = url.substr(https.size());
@@ -72,11 +74,11 @@ server_address parse_server_url(std::string_view url, std::string_view what) {
   std::string_view path = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
 
   if (authority.find('@') != std::string_view::npos) {
-    throw config_error(std::string(what) + ": the API server URL " + quoted(url) +
+    throw config_error(std::string(what) + ": the API server URL " + in_quotes(url) +
                        " carries user information; give credentials as a token or client certificate instead");
   }
   if (path.find_first_of("?#") != std::string_view::npos) {
-    throw config_error(std::string(what) + ": the API server URL " + quoted(url) +
+    throw config_error(std::string(what) + ": the API server URL " + in_quotes(url) +
                        " has a query or fragment; want https://host[:port][/path]");
   }
 
@@ -85,14 +87,14 @@ server_address parse_server_url(std::string_view url, std::string_view what) {
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) {
-      throw config_error(std::string(what) + ": unclosed '[' in the API server URL " + quoted(url));
+      throw config_error(std::string(what) + ": unclosed '[' in the API server URL " + in_quotes(url));
     }
     address.host = std::string(authority.substr(1, close - 1));
     const auto after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') {
-        throw config_error(std::string(what) + ": unexpected " + quoted(after) + " after the IPv6 address in " +
-                           quoted(url));
+        throw config_error(std::string(what) + ": unexpected " + in_quotes(after) + " after the IPv6 address in " +
+                           in_quotes(url));
       }
       port_text = after.substr(1);
       address.port = parse_port(port_text, what, url);
@@ -100,14 +102,14 @@ server_address parse_server_url(std::string_view url, std::string_view what) {
   } else {
     const auto colon = authority.find(':');
     if (colon != std::string_view::npos && authority.find(':', colon + 1) != std::string_view::npos) {
-      throw config_error(std::string(what) + ": the API server URL " + quoted(url) +
+      throw config_error(std::string(what) + ": the API server URL " + in_quotes(url) +
                          " has an unbracketed IPv6 address; write it as https://[address]:port");
     }
     address.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) address.port = parse_port(authority.substr(colon + 1), what, url);
   }
   if (address.host.empty()) {
-    throw config_error(std::string(what) + ": the API server URL " + quoted(url) + " has no host");
+    throw config_error(std::string(what) + ": the API server URL " + in_quotes(url) + " has no host");
   }
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   address.path_prefix = std::string(path);

@@ -50,6 +50,8 @@ struct cluster_config {
 
   // "https://10.96.0.1:443", "https://[fd00::1]:6443/k8s/clusters/c-1".
   std::string server_url() const;
+  // "10.96.0.1:443", "[fd00::1]:6443": the server in connection messages.
+  std::string host_port() const;
   // The name the server certificate is verified against: tls_server_name, else host.
   const std::string& verify_name() const { return tls_server_name.empty() ? host : tls_server_name; }
 };

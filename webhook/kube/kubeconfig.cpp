@@ -17,7 +17,7 @@
 namespace lug::kube {
 namespace {
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 // Everything we read from one kubeconfig, so that messages can say where a field came from.
 struct kubeconfig_file {
@@ -25,7 +25,7 @@ struct kubeconfig_file {
   YAML::Node root;
 
   std::string where(std::string_view section, std::string_view name) const {
-    return std::string(section) + " " + quoted(name) + " in kubeconfig " + path.string();
+    return std::string(section) + " " + in_quotes(name) + " in kubeconfig " + path.string();
   }
 
   // Paths inside a kubeconfig are relative to the kubeconfig's own directory, as kubectl reads them.
@@ -40,7 +40,7 @@ std::string scalar(const YAML::Node& map, const char* key, std::string_view wher
   const YAML::Node value = map[key];
   if (!value.IsDefined() || value.IsNull()) return {};
   if (!value.IsScalar()) {
-    throw config_error("field " + quoted(key) + " of " + std::string(where) + " must be a string");
+    throw config_error("field " + in_quotes(key) + " of " + std::string(where) + " must be a string");
   }
   return value.Scalar();
 }
@@ -57,7 +57,7 @@ YAML::Node find_named(const kubeconfig_file& kc, const char* list_key, const cha
   std::vector<std::string> names;
   if (list.IsDefined() && !list.IsNull()) {
     if (!list.IsSequence()) {
-      throw config_error("field " + quoted(list_key) + " of kubeconfig " + kc.path.string() + " must be a list");
+      throw config_error("field " + in_quotes(list_key) + " of kubeconfig " + kc.path.string() + " must be a list");
     }
     for (const auto& entry : list) {
       if (!entry.IsMap()) continue;
@@ -65,7 +65,7 @@ YAML::Node find_named(const kubeconfig_file& kc, const char* list_key, const cha
       if (entry_name == name) {
         const YAML::Node inner = entry[item_key];
         if (inner.IsDefined() && !inner.IsNull() && !inner.IsMap()) {
-          throw config_error("field " + quoted(item_key) + " of " + kc.where(item_key, name) + " must be a map");
+          throw config_error("field " + in_quotes(item_key) + " of " + kc.where(item_key, name) + " must be a map");
         }
         return inner.IsDefined() && !inner.IsNull() ? inner : YAML::Node(YAML::NodeType::Map);
       }
@@ -73,8 +73,8 @@ YAML::Node find_named(const kubeconfig_file& kc, const char* list_key, const cha
     }
   }
   std::string known;
-  for (const auto& n : names) known += (known.empty() ? "" : ", ") + quoted(n);
-  throw config_error("kubeconfig " + kc.path.string() + " has no " + item_key + " named " + quoted(name) + " (" +
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + in_quotes(n);
+  throw config_error("kubeconfig " + kc.path.string() + " has no " + item_key + " named " + in_quotes(name) + " (" +
                      (known.empty() ? std::string("it defines none") : "it has " + known) + ")");
 }
 
@@ -85,7 +85,7 @@ std::string decode_base64(std::string_view text, std::string_view field, std::st
     if (std::isspace(static_cast<unsigned char>(c)) == 0) compact += c;
   }
   const auto invalid = [&] {
-    return config_error("field " + quoted(field) + " of " + std::string(where) + " is not valid base64");
+    return config_error("field " + in_quotes(field) + " of " + std::string(where) + " is not valid base64");
   };
   if (compact.empty() || compact.size() % 4 != 0) throw invalid();
   std::string decoded(compact.size() / 4 * 3, '\0');
@@ -129,7 +129,7 @@ void reject_unsupported_user_fields(const YAML::Node& user, std::string_view whe
   if (has(user, "exec")) {
     const std::string command = user["exec"].IsMap() ? scalar(user["exec"], "command", where) : std::string{};
     throw config_error(std::string(where) + " uses an exec credential plugin" +
-                       (command.empty() ? std::string{} : " (" + quoted(command) + ")") +
+                       (command.empty() ? std::string{} : " (" + in_quotes(command) + ")") +
                        ", which is not supported: the guard runs no external programs; use a kubeconfig whose user "
                        "has a token, tokenFile or client certificate (for example a service account token)");
   }
@@ -216,7 +216,7 @@ cluster_config load_kubeconfig(const std::filesystem::path& file, std::string_vi
         require_pem(config.client_key_pem, "PRIVATE KEY", "client-key", user_where);
       }
     }
-    config.source = "kubeconfig " + file.string() + ", context " + quoted(context_name);
+    config.source = "kubeconfig " + file.string() + ", context " + in_quotes(context_name);
     return config;
   } catch (const YAML::Exception& e) {
     // A field of the wrong type (a list where a string belongs, a non-boolean flag).

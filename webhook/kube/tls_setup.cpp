@@ -78,7 +78,7 @@ bool prepare_tls_session(SSL* ssl, const cluster_config& config, std::string& er
 }
 
 std::string describe_tls_failure(const boost::system::error_code& ec, const SSL* ssl, const cluster_config& config) {
-  const std::string server = config.host + ":" + std::to_string(config.port);
+  const std::string server = config.host_port();
   const long verify = ssl != nullptr ? SSL_get_verify_result(ssl) : X509_V_OK;
   if (verify == X509_V_OK) return "TLS handshake with " + server + " failed: " + ec.message();
 

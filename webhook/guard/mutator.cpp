@@ -1,0 +1,34 @@
+#include "guard/mutator.hpp"
+
+namespace lug::guard {
+
+mutator::mutator(uninstall_job job, init_container_spec container)
+    : job_(std::move(job)), container_(std::move(container)) {}
+
+boost::asio::awaitable<admission::admission_response> mutator::review(const admission::admission_request& request,
+                                                                      const admission::review_context&) {
+  co_return decide(request);
+}
+
+admission::admission_response mutator::decide(const admission::admission_request& request) const {
+  const auto scope = classify(request, job_);
+  if (!scope.in_scope) return admission::allowed(scope.why);
+  const auto& pod = request.object;
+  if (!pod.contains("spec") || !pod["spec"].is_object()) {
+    return admission::allowed("pod has no spec; nothing to inject into");
+  }
+  if (has_init_container(pod)) return admission::allowed("init container already present");
+  const auto token = find_token_mount(pod);
+  if (!token) {
+    return admission::with_warning(
+        admission::allowed("no service-account token mounted; init container not injected"),
+        std::string("longhorn-uninstall-guard: the pod mounts no service-account token, so the ") +
+            init_container_name +
+            " init container was not added; the validating webhook still holds the pod until "
+            "the deleting-confirmation-flag setting reads true");
+  }
+  return admission::patched(injection_patch(pod, make_init_container(container_, *token)),
+                            "injected init container " + std::string(init_container_name));
+}
+
+}  // namespace lug::guard

@@ -1,0 +1,180 @@
+#include "guard/setting_reader.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "kube/api_status.hpp"
+#include "support/log.hpp"
+
+namespace lug::guard {
+namespace {
+
+setting_read with_outcome(read_outcome outcome, unsigned http_status, std::string message) {
+  setting_read read;
+  read.outcome = outcome;
+  read.http_status = http_status;
+  read.message = std::move(message);
+  return read;
+}
+
+setting_read interpret_setting(unsigned http_status, std::string_view body) {
+  const auto object = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object()) {
+    return with_outcome(read_outcome::invalid_response, http_status, "the response body is not a JSON object");
+  }
+  if (const auto kind = object.find("kind"); kind != object.end() && *kind != "Setting") {
+    return with_outcome(read_outcome::invalid_response, http_status,
+                        "expected a Setting, the API server returned kind " + kind->dump());
+  }
+  setting_read read = with_outcome(read_outcome::ok, http_status, {});
+  // Longhorn keeps the value at the top level of the object, not under spec.
+  if (const auto value = object.find("value"); value != object.end() && !value->is_null()) {
+    if (!value->is_string()) {
+      return with_outcome(read_outcome::invalid_response, http_status,
+                          "the Setting's value is " + std::string(value->type_name()) + ", not a string");
+    }
+    read.value = value->get<std::string>();
+  }
+  if (const auto metadata = object.find("metadata"); metadata != object.end() && metadata->is_object()) {
+    if (const auto rv = metadata->find("resourceVersion"); rv != metadata->end() && rv->is_string()) {
+      read.resource_version = rv->get<std::string>();
+    }
+  }
+  return read;
+}
+
+// The words that open describe() for an unanswered read.
+std::string_view failure_label(read_outcome outcome) {
+  switch (outcome) {
+    case read_outcome::unauthorized: return "unauthorized";
+    case read_outcome::forbidden: return "forbidden";
+    case read_outcome::throttled: return "throttled by the API server";
+    case read_outcome::server_error: return "API server error";
+    case read_outcome::timeout: return "timeout";
+    case read_outcome::unreachable: return "API server unreachable";
+    case read_outcome::tls_failure: return "TLS failure";
+    case read_outcome::invalid_response: return "unexpected response";
+    case read_outcome::cancelled: return "cancelled";
+    case read_outcome::ok:
+    case read_outcome::setting_missing:
+    case read_outcome::api_missing: break;
+  }
+  return "read failed";
+}
+
+}  // namespace
+
+flag_value setting_read::flag() const {
+  if (outcome == read_outcome::ok) return parse_flag_value(value);
+  if (outcome == read_outcome::setting_missing) return flag_value::false_value;
+  return flag_value::invalid;
+}
+
+std::string_view to_string(read_outcome outcome) {
+  switch (outcome) {
+    case read_outcome::ok: return "ok";
+    case read_outcome::setting_missing: return "setting_missing";
+    case read_outcome::api_missing: return "api_missing";
+    case read_outcome::unauthorized: return "unauthorized";
+    case read_outcome::forbidden: return "forbidden";
+    case read_outcome::throttled: return "throttled";
+    case read_outcome::server_error: return "server_error";
+    case read_outcome::timeout: return "timeout";
+    case read_outcome::unreachable: return "unreachable";
+    case read_outcome::tls_failure: return "tls_failure";
+    case read_outcome::invalid_response: return "invalid_response";
+    case read_outcome::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(read_mode mode) { return mode == read_mode::fresh ? "fresh" : "cached"; }
+
+std::string describe(const setting_read& read) {
+  const std::string at = read.resource_version.empty() ? "" : " at resourceVersion " + read.resource_version;
+  const std::string status = read.http_status == 0 ? "" : " (HTTP " + std::to_string(read.http_status) + ")";
+  switch (read.outcome) {
+    case read_outcome::ok:
+      if (read.value.empty()) return "empty value" + at + ", which Longhorn does not read as true or false";
+      if (read.flag() == flag_value::invalid) {
+        return "value " + nlohmann::json(read.value).dump() + at + ", which Longhorn does not read as true or false";
+      }
+      return "value " + nlohmann::json(read.value).dump() + at;
+    case read_outcome::setting_missing:
+      return "setting " + read.setting.namespace_name + "/" + read.setting.name +
+             " does not exist (Longhorn reads that as false)";
+    case read_outcome::api_missing:
+      return "the API server does not serve longhorn.io/" + read.setting.api_version +
+             " settings (is Longhorn installed?)" + status + ": " + read.message;
+    default:
+      return std::string(failure_label(read.outcome)) + status + ": " + read.message;
+  }
+}
+
+std::string setting_path(const setting_ref& setting, read_mode mode) {
+  std::string path = "/apis/longhorn.io/" + setting.api_version + "/namespaces/" + setting.namespace_name +
+                     "/settings/" + setting.name;
+  // resourceVersion=0 lets the API server answer from its watch cache; no parameter at all
+  // (not even an empty one) is what makes the fresh read a quorum read.
+  if (mode == read_mode::cached) path += "?resourceVersion=0";
+  return path;
+}
+
+setting_read interpret_response(unsigned http_status, std::string_view body) {
+  if (http_status >= 200 && http_status < 300) return interpret_setting(http_status, body);
+
+  auto status = kube::parse_api_status(http_status, body);
+  const auto outcome = [&] {
+    switch (http_status) {
+      case 401: return read_outcome::unauthorized;
+      case 403: return read_outcome::forbidden;
+      case 404:
+        // A missing object's Status names it; a path nobody serves has empty details.
+        return status.details_name.empty() ? read_outcome::api_missing : read_outcome::setting_missing;
+      case 429: return read_outcome::throttled;
+      default: return http_status >= 500 && http_status < 600 ? read_outcome::server_error
+                                                                 : read_outcome::invalid_response;
+    }
+  }();
+  return with_outcome(outcome, http_status, std::move(status.message));
+}
+
+setting_read interpret_failure(const kube::transport_failure& failure) {
+  const auto outcome = [&] {
+    switch (failure.kind) {
+      case kube::failure_kind::timeout: return read_outcome::timeout;
+      case kube::failure_kind::unreachable: return read_outcome::unreachable;
+      case kube::failure_kind::tls: return read_outcome::tls_failure;
+      case kube::failure_kind::protocol: return read_outcome::invalid_response;
+      case kube::failure_kind::credentials: return read_outcome::unauthorized;
+      case kube::failure_kind::cancelled: return read_outcome::cancelled;
+    }
+    return read_outcome::invalid_response;
+  }();
+  return with_outcome(outcome, 0, failure.message);
+}
+
+setting_reader::setting_reader(kube::api_client& client, setting_ref setting)
+    : client_(client), setting_(std::move(setting)) {}
+
+boost::asio::awaitable<setting_read> setting_reader::read(read_mode mode,
+                                                          std::chrono::steady_clock::time_point deadline) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto result = co_await client_.get(setting_path(setting_, mode), deadline);
+  setting_read read = std::holds_alternative<kube::api_response>(result)
+                          ? interpret_response(std::get<kube::api_response>(result).status,
+                                               std::get<kube::api_response>(result).body)
+                          : interpret_failure(std::get<kube::transport_failure>(result));
+  read.setting = setting_;
+  read.mode = mode;
+  read.started = started;
+  read.finished = std::chrono::steady_clock::now();
+  log::debug("setting read", {{"mode", to_string(mode)},
+                              {"outcome", to_string(read.outcome)},
+                              {"value", read.value},
+                              {"resourceVersion", read.resource_version},
+                              {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(read.finished - started)
+                                         .count()}});
+  co_return read;
+}
+
+}  // namespace lug::guard
