@@ -32,7 +32,7 @@ LUG_PIDS=()
 LUG_GUARD_LOGS=()
 LUG_WORK=""
 
-# The guard waits for its "listening" line at most this long: start-up is loading two PEM
+# start_guard waits for the "listening" line at most this long: start-up is loading two PEM
 # files and binding a socket, so 10 s only runs out when something is wrong.
 LUG_START_TIMEOUT="${LUG_START_TIMEOUT:-10}"
 # Default curl --max-time for one request. The guard answers out-of-scope reviews at once;
@@ -75,15 +75,19 @@ setup_test() {
 }
 
 # lug_cleanup
-# The EXIT trap: SIGKILLs every process in LUG_PIDS that is still alive (tests stop the
-# guard themselves when they care about how it exits), then removes $LUG_WORK.
+# The EXIT trap: sends SIGTERM to every process in LUG_PIDS still alive (`timeout`, which
+# guard_py runs under, passes it on to python), gives them 2 s, SIGKILLs what is left,
+# then removes $LUG_WORK. Tests stop the guard themselves when they care how it exits.
 lug_cleanup() {
-  local pid
+  local pid alive=()
   for pid in "${LUG_PIDS[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
+      kill -TERM "$pid" 2>/dev/null
+      alive+=("$pid")
     fi
+  done
+  for pid in "${alive[@]}"; do
+    wait_pid_exit "$pid" 2 || { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
   done
   if [ -n "$LUG_WORK" ] && [ -d "$LUG_WORK" ]; then
     if [ "${LUG_KEEP_WORK:-0}" = 1 ]; then
@@ -513,6 +517,16 @@ wait_for_log() {
   done
 }
 
+# assert_log DESCRIPTION JQ_FILTER
+# A JSON line of $GUARD_LOG makes JQ_FILTER true within 3 s (see wait_for_log).
+assert_log() {
+  if wait_for_log "$2" 3 >/dev/null; then
+    pass "$1"
+  else
+    fail "$1" "no log line matching: $2" "log tail: $(tail -n 5 "$GUARD_LOG")"
+  fi
+}
+
 # count_log JQ_FILTER
 # Prints how many JSON lines of $GUARD_LOG make JQ_FILTER true.
 count_log() {
@@ -580,9 +594,13 @@ run_cli() {
 guard_py() {
   local script
   script="$(cat)"
-  GUARD_PORT="${GUARD_PORT:-0}" PKI_CA="${PKI_CA:-}" LUG_FIXTURES="$LUG_FIXTURES" \
-    timeout -k 2 "${LUG_PY_TIMEOUT:-60}" python3 -c "$LUG_PY_PRELUDE
-$script" "$@"
+  local run=(timeout -k 2 "${LUG_PY_TIMEOUT:-60}" python3 -c "$LUG_PY_PRELUDE
+$script" "$@")
+  export GUARD_PORT="${GUARD_PORT:-0}" PKI_CA="${PKI_CA:-}" LUG_FIXTURES
+  # Started with & (a subshell): become `timeout` so that the PID the caller registers is
+  # the one that forwards the cleanup trap's SIGTERM to python.
+  if [ "$BASHPID" != "$$" ]; then exec "${run[@]}"; fi
+  "${run[@]}"
 }
 
 LUG_PY_PRELUDE='

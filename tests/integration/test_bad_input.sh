@@ -67,6 +67,8 @@ for fixture in not-a-review.json review-without-uid.json; do
   done
 done
 assert_healthy "still serving after the 400s"
+assert_log "a 400 is logged as \"request rejected\" with status and message" \
+  '.msg == "request rejected" and .status == 400 and (.message | type == "string" and length > 0)'
 
 # --- 415: Content-Type other than application/json ---------------------------------------
 for content_type in text/plain application/x-www-form-urlencoded application/jsonx application/yaml \
@@ -80,6 +82,8 @@ for content_type in 'application/json; charset=utf-8' 'application/json;charset=
   guard_request POST /validate -H "Content-Type: $content_type" --data-binary "@$LUG_FIXTURES/other-pod.json"
   assert_eq "Content-Type '$content_type' is accepted" 200 "$HTTP_STATUS"
 done
+assert_log "a 415 is logged as \"request rejected\" with status and message" \
+  '.msg == "request rejected" and .status == 415 and (.message | type == "string" and length > 0)'
 
 # --- 413: the 7 MiB (7340032 bytes) body limit --------------------------------------------
 python3 - "$LUG_FIXTURES/other-pod.json" "$LUG_WORK" <<'EOF'
@@ -102,6 +106,8 @@ assert_eq "a review of exactly 7340032 bytes is answered" 200 "$HTTP_STATUS"
 assert_json .response.uid 5e1d0c9b-8a7f-4e6d-9c5b-4a3f2e1d0c01 "$RESPONSE_BODY" "the 7 MiB review's uid is echoed"
 post_bytes /validate "$LUG_WORK/over-limit.json" --max-time 30
 assert_status_response "a body of 7340033 bytes" 413
+assert_log "a 413 is logged as \"request rejected\" with status and message" \
+  '.msg == "request rejected" and .status == 413 and (.message | type == "string" and length > 0)'
 post_bytes /mutate "$LUG_WORK/over-limit.json" --max-time 30 -H 'Transfer-Encoding: chunked'
 assert_status_response "a chunked body of 7340033 bytes" 413
 declared="$(guard_py <<'EOF'

@@ -19,7 +19,7 @@ for _ in $(seq 1 20); do
   [ "$ready" = 200 ] && break
   sleep 0.5
 done
-assert_eq "GET /readyz becomes 200" 200 "$ready" 
+assert_eq "GET /readyz becomes 200" 200 "$ready"
 
 for endpoint in validate mutate; do
   post_review "/$endpoint" other-pod.json
@@ -55,6 +55,8 @@ for path in /nope /validate/ /validatex /Validate /api/v1/validate /; do
 done
 post_review /nope other-pod.json
 assert_status_response "POST /nope with a review" 404
+assert_log "a 404 is logged as \"request rejected\" with status and message" \
+  '.msg == "request rejected" and .status == 404 and (.message | type == "string" and length > 0)'
 
 # --- wrong method: 405 with Allow -------------------------------------------------------
 # check_405 METHOD PATH METHOD_ALLOW_MUST_LIST
@@ -74,6 +76,8 @@ check_405 POST /healthz GET
 check_405 POST /readyz GET
 check_405 PATCH /healthz GET
 check_405 POST /metrics GET
+assert_log "a 405 is logged as \"request rejected\" with status and message" \
+  '.msg == "request rejected" and .status == 405 and (.message | type == "string" and length > 0)'
 
 # --- header size limit: 16 KiB -------------------------------------------------------------
 # Beast's default header limit is 8 KiB; a 12 KiB header is inside the documented 16 KiB.
@@ -85,6 +89,8 @@ post_review /validate other-pod.json -H "X-Padding: $(cat "$LUG_WORK/12k")"
 assert_eq "a review with a 12 KiB request header is answered" 200 "$HTTP_STATUS"
 guard_request GET /healthz -H "X-Padding: $(cat "$LUG_WORK/17k")"
 assert_status_response "a 17 KiB request header" 431
+assert_log "a 431 is logged as \"request rejected\" with status and message" \
+  '.msg == "request rejected" and .status == 431 and (.message | type == "string" and length > 0)'
 guard_request GET /healthz -H "X-Padding-1: $(head -c 6000 "$LUG_WORK/17k")" \
   -H "X-Padding-2: $(head -c 6000 "$LUG_WORK/17k")" -H "X-Padding-3: $(head -c 6000 "$LUG_WORK/17k")"
 assert_status_response "three 6000-byte headers (18 KiB together)" 431

@@ -651,7 +651,7 @@ class ApiRequest:
     method: str
     path: str
     query: str
-    target: SettingTarget | None  # set for settings GET/LIST paths
+    target: SettingTarget | None  # set for the settings object and list paths
     route: str  # "setting", "setting-list", "version" or "unknown"
     kind: str  # fresh | cached | list | other
     source: str | None  # "store", "cache" or None when not a settings read

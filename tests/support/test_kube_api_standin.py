@@ -352,7 +352,8 @@ class StandinApiTest(CertMixin, unittest.TestCase):
             self.assertEqual(conn.getresponse().status, 401)
         finally:
             conn.close()
-        self.assertEqual(self.standin.control("GET", "/_standin/reads")["counts"]["unauthorized"], 3)
+        counts = self.standin.control("GET", "/_standin/reads")["counts"]
+        self.assertEqual(counts["unauthorized"], 3)
 
     def test_token_change(self):
         self.standin.control("PUT", "/_standin/tokens", {"accept": ["t2", "t3"]})
@@ -664,7 +665,8 @@ class StandinApiTest(CertMixin, unittest.TestCase):
         self.assertEqual(reads["counts"], {"fresh": 2, "cached": 1, "list": 1, "other": 1,
                                            "unauthorized": 1})
         records = reads["requests"]
-        self.assertEqual([r["kind"] for r in records], ["fresh", "cached", "list", "other", "fresh"])
+        self.assertEqual([r["kind"] for r in records],
+                         ["fresh", "cached", "list", "other", "fresh"])
         seqs = [r["seq"] for r in records]
         self.assertEqual(seqs, sorted(seqs))
         fresh = records[0]

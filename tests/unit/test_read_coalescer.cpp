@@ -171,6 +171,43 @@ TEST_SUITE("coalescing fresh reads") {
     CHECK(answered - arrived < 400ms);
   }
 
+  TEST_CASE("a held waiter whose next poll would fall after its deadline is answered at the deadline") {
+    // Regression: the timer armed for the deadline during the previous read was
+    // cancelled when that read answered, and must be armed again for the same instant.
+    net::io_context io;
+    fake_api api{io, 1ms};
+    auto reads = make(io, api);
+    const auto arrived = clock_type::now();
+    const auto deadline = arrived + 100ms;
+    std::vector<coalescer::outcome::kind> kinds;
+    clock_type::time_point finished;
+    net::co_spawn(io, [&]() -> net::awaitable<void> {
+      coalescer::request want{arrived, arrived, deadline};
+      for (;;) {
+        auto o = co_await reads.next_read(want);
+        kinds.push_back(o.what);
+        if (o.what != coalescer::outcome::kind::read) break;
+        want.started_after = o.read_started;
+        want.not_before = o.read_started + 80ms;
+      }
+      finished = clock_type::now();
+    }, net::detached);
+    net::steady_timer watchdog(io, 3s);  // keeps io.run() bounded if the waiter is lost
+    watchdog.async_wait([&](auto) { io.stop(); });
+    net::co_spawn(io, [&]() -> net::awaitable<void> {
+      while (finished == clock_type::time_point{}) {
+        net::steady_timer t(io, 5ms);
+        co_await t.async_wait(net::use_awaitable);
+      }
+      watchdog.cancel();
+    }, net::detached);
+    io.run();
+    REQUIRE(finished != clock_type::time_point{});
+    CHECK(finished - arrived < 1s);
+    REQUIRE(kinds.size() == 3);
+    CHECK(kinds.back() == coalescer::outcome::kind::deadline);
+  }
+
   TEST_CASE("a read is bounded by the latest deadline among its waiters") {
     net::io_context io;
     fake_api api{io, 10s};

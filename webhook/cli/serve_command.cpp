@@ -1,56 +1,16 @@
-// `serve`: wires the TLS server, the routes and the guard together and runs them until
-// SIGTERM/SIGINT, then drains within --shutdown-grace and exits 0.
-#include <csignal>
-#include <iostream>
-#include <thread>
-#include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include "admission/http_endpoint.hpp"
+// `serve`: turns flags into webhook_settings and runs the webhook.
 #include "cli/app.hpp"
 #include "cli/flags.hpp"
+#include "cli/kube_flags.hpp"
 #include "cli/listen_address.hpp"
-#include "support/duration.hpp"
-#include "support/log.hpp"
+#include "cli/setting_flags.hpp"
+#include "cli/webhook_app.hpp"
 #include "support/version.hpp"
-#include "transport/error_response.hpp"
-#include "transport/router.hpp"
-#include "transport/server.hpp"
 
 namespace lug::cli {
 namespace {
 
-namespace net = boost::asio;
-namespace http = transport::http;
-
-// Until the guard policy is wired in, every review is allowed.
-class allow_all final : public admission::review_handler {
- public:
-  net::awaitable<admission::admission_response> review(const admission::admission_request&,
-                                                       const admission::review_context&) override {
-    co_return admission::allowed("no policy");
-  }
-};
-
-transport::response text_response(http::status status, std::string body) {
-  transport::response res{status, 11};
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  res.body() = std::move(body);
-  return res;
-}
-
-unsigned worker_threads() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : cores;
-}
-
-}  // namespace
-
-int serve_command(int argc, char** argv) {
-  cxxopts::Options options(argv[0], "Run the validating (/validate) and mutating (/mutate) admission webhook.");
+void add_serve_flags(cxxopts::Options& options) {
   options.add_options("Server")
       ("listen", "ADDRESS:PORT to listen on (port 0 picks a free one)",
        cxxopts::value<std::string>()->default_value("0.0.0.0:8443"))
@@ -60,72 +20,84 @@ int serve_command(int argc, char** argv) {
        cxxopts::value<std::string>())
       ("shutdown-grace", "on SIGTERM, how long in-flight requests may take before connections are cut",
        cxxopts::value<std::string>()->default_value("20s"));
+  options.add_options("Guard")
+      ("job-name", "name of the uninstall Job whose pods are guarded",
+       cxxopts::value<std::string>()->default_value("longhorn-uninstall"))
+      ("poll-interval", "while holding a pod, how often to read the setting again",
+       cxxopts::value<std::string>()->default_value("500ms"))
+      ("max-hold", "longest a pod is held (the API server's ?timeout, less a margin, also bounds it)",
+       cxxopts::value<std::string>()->default_value("25s"))
+      ("max-held", "pods held at once; beyond it, pods are denied at once",
+       cxxopts::value<std::string>()->default_value("256"))
+      ("on-read-error", "when the setting cannot be read: deny or allow",
+       cxxopts::value<std::string>()->default_value("deny"))
+      ("init-image", "image of the injected init container",
+       cxxopts::value<std::string>()->default_value(lug::default_image))
+      ("init-settle", "how long the init container waits after the flag reads true everywhere",
+       cxxopts::value<std::string>()->default_value("10s"))
+      ("init-poll-interval", "how often the init container reads the setting",
+       cxxopts::value<std::string>()->default_value("1s"));
+}
+
+// The hold bounds: the API server never waits more than 30 s for a webhook, so longer
+// holds could never be answered in time.
+constexpr auto max_hold_limit = std::chrono::seconds(30);
+// Reading more often than every 50 ms adds API load without making anyone faster.
+constexpr auto min_poll_interval = std::chrono::milliseconds(50);
+constexpr long long max_held_limit = 100000;
+
+}  // namespace
+
+int serve_command(int argc, char** argv) {
+  cxxopts::Options options(argv[0], "Run the validating (/validate) and mutating (/mutate) admission webhook.");
+  add_serve_flags(options);
+  add_setting_flags(options);
+  add_kube_flags(options);
   add_logging_flags(options);
   const auto parsed = parse_flags(options, argc, argv);
   if (!parsed) return exit_ok;
+  const auto& flags = *parsed;
 
-  if (parsed->count("tls-cert") == 0 || parsed->count("tls-key") == 0) {
+  if (flags.count("tls-cert") == 0 || flags.count("tls-key") == 0) {
     throw usage_error("--tls-cert and --tls-key are required");
   }
-  const auto listen = parse_listen_address((*parsed)["listen"].as<std::string>());
-  const auto shutdown_grace = duration_flag(*parsed, "shutdown-grace");
-  apply_logging_flags(*parsed);
+  webhook_settings settings;
+  settings.listen = parse_listen_address(flags["listen"].as<std::string>());
+  settings.tls = {flags["tls-cert"].as<std::string>(), flags["tls-key"].as<std::string>(), std::nullopt};
+  if (flags.count("client-ca") != 0) settings.tls.client_ca = flags["client-ca"].as<std::string>();
+  settings.shutdown_grace = duration_flag(flags, "shutdown-grace");
 
-  transport::tls_files files{(*parsed)["tls-cert"].as<std::string>(), (*parsed)["tls-key"].as<std::string>(),
-                             std::nullopt};
-  if (parsed->count("client-ca") != 0) files.client_ca = (*parsed)["client-ca"].as<std::string>();
-  transport::certificate_store certificates(files);
+  settings.setting = setting_ref_from_flags(flags);
+  settings.job = {settings.setting.namespace_name, flags["job-name"].as<std::string>()};
+  if (settings.job.job_name.empty()) throw usage_error("--job-name must not be empty");
 
-  net::io_context io;
-  allow_all policy;
+  settings.hold.poll_interval = duration_flag(flags, "poll-interval");
+  if (settings.hold.poll_interval < min_poll_interval) throw usage_error("--poll-interval must be at least 50ms");
+  settings.hold.max_hold = duration_flag(flags, "max-hold");
+  if (settings.hold.max_hold > max_hold_limit) {
+    throw usage_error("--max-hold must be at most 30s: the API server never waits longer for a webhook");
+  }
+  settings.hold.max_held = static_cast<std::size_t>(integer_flag(flags, "max-held", 1, max_held_limit));
+  const auto on_error = flags["on-read-error"].as<std::string>();
+  if (on_error == "deny") {
+    settings.hold.read_errors = guard::on_read_error::deny;
+  } else if (on_error == "allow") {
+    settings.hold.read_errors = guard::on_read_error::allow;
+  } else {
+    throw usage_error("invalid value \"" + on_error + "\" for --on-read-error: want deny or allow");
+  }
 
-  transport::router routes;
-  routes.add(http::verb::post, "/validate", admission::make_review_endpoint("validate", policy));
-  routes.add(http::verb::post, "/mutate", admission::make_review_endpoint("mutate", policy));
-  routes.add(http::verb::get, "/healthz",
-             [](const transport::request&, const transport::request_context&) -> net::awaitable<transport::response> {
-               co_return text_response(http::status::ok, "ok\n");
-             });
-  routes.add(http::verb::get, "/readyz",
-             [&certificates](const transport::request&,
-                             const transport::request_context&) -> net::awaitable<transport::response> {
-               if (!certificates.current()) co_return text_response(http::status::service_unavailable, "no certificate\n");
-               co_return text_response(http::status::ok, "ok\n");
-             });
-  routes.add(http::verb::get, "/metrics",
-             [](const transport::request& req, const transport::request_context&) -> net::awaitable<transport::response> {
-               co_return transport::error_response(http::status::not_implemented,
-                                                   "metrics are not implemented in this version", req.version());
-             });
+  settings.init_container.image = flags["init-image"].as<std::string>();
+  if (settings.init_container.image.empty()) throw usage_error("--init-image must not be empty");
+  settings.init_container.setting_namespace = settings.setting.namespace_name;
+  settings.init_container.setting_name = settings.setting.name;
+  settings.init_container.setting_api_version = settings.setting.api_version;
+  settings.init_container.settle = duration_flag(flags, "init-settle");
+  settings.init_container.poll_interval = duration_flag(flags, "init-poll-interval");
 
-  transport::server server(io.get_executor(), listen, certificates, routes);
-  server.start();
-  log::info("listening", {{"address", describe_endpoint(server.local_endpoint())}, {"version", lug::version}});
-
-  net::signal_set signals(io, SIGTERM, SIGINT);
-  net::steady_timer grace(io);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    log::info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
-                                {"grace", format_duration(shutdown_grace)}});
-    grace.expires_after(shutdown_grace);
-    grace.async_wait([&](const boost::system::error_code& timer_ec) {
-      if (timer_ec) return;
-      log::warn("grace period over; closing remaining connections", {{"open", server.open_connections()}});
-      server.force_close();
-      io.stop();
-    });
-    server.drain([&] { net::post(io, [&] { io.stop(); }); });
-  });
-
-  std::vector<std::jthread> workers;
-  const unsigned threads = worker_threads();
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
-  io.run();
-  io.stop();
-  workers.clear();  // joins
-  log::info("stopped");
-  return exit_ok;
+  apply_logging_flags(flags);
+  settings.cluster = load_cluster_config(flags);
+  return run_webhook(settings);
 }
 
 }  // namespace lug::cli

@@ -57,11 +57,11 @@ class read_coalescer {
     clock::time_point deadline;       // D: give up then
   };
 
-  read_coalescer(boost::asio::any_io_executor executor, read_function read, clock::duration max_read_time)
+  read_coalescer(boost::asio::any_io_executor executor, read_function read, clock::duration read_time_limit)
       : strand_(boost::asio::make_strand(executor)),
         timer_(strand_),
         read_(std::move(read)),
-        max_read_time_(max_read_time) {}
+        max_read_time_(read_time_limit) {}
 
   boost::asio::awaitable<outcome> next_read(request wanted) {
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(outcome)>(
@@ -77,7 +77,7 @@ class read_coalescer {
   void close() {
     boost::asio::dispatch(strand_, [this] {
       closed_ = true;
-      timer_.cancel();
+      disarm();
       auto waiting = std::move(waiters_);
       waiters_.clear();
       for (auto& w : waiting) complete(w, outcome{outcome::kind::closed, {}, {}, {}, 0});
@@ -127,7 +127,7 @@ class read_coalescer {
       }
     }
     if (waiters_.empty() || closed_) {
-      timer_.cancel();
+      disarm();
       return;
     }
     auto wake = clock::time_point::max();
@@ -149,6 +149,13 @@ class read_coalescer {
         schedule();
       });
     }
+  }
+
+  // Forgetting the armed time matters: a later schedule() for that same instant must
+  // arm the timer again, or its waiter would never be woken.
+  void disarm() {
+    armed_for_ = clock::time_point{};
+    timer_.cancel();
   }
 
   void start_read(clock::time_point now) {

@@ -49,7 +49,12 @@ std::string_view doing(phase p) {
 }
 
 transport_failure timeout_failure(const std::string& server, clock::duration budget, phase p) {
-  const auto rounded = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
+  // The budget is measured from when get() began, a little after the caller computed its
+  // deadline: round so that a 1s timeout reads "1s", not "999ms".
+  const auto rounded = budget >= std::chrono::seconds(1)
+                           ? std::chrono::round<std::chrono::milliseconds>(
+                                 std::chrono::round<std::chrono::duration<long long, std::deci>>(budget))
+                           : std::chrono::round<std::chrono::milliseconds>(budget);
   return {failure_kind::timeout, "no response from " + server + " within " + format_duration(rounded) +
                                      " (timed out " + std::string(doing(p)) + ")"};
 }
@@ -57,7 +62,6 @@ transport_failure timeout_failure(const std::string& server, clock::duration bud
 transport_failure cancelled_failure(const std::string& server) {
   return {failure_kind::cancelled, "request to " + server + " cancelled"};
 }
-
 
 bool is_ip_literal(const std::string& host) {
   error_code ec;
@@ -86,22 +90,62 @@ bool is_connection_loss(const error_code& ec) {
          ec == net::ssl::error::stream_truncated || ec == http::error::end_of_stream;
 }
 
+// An error code as a person would say it: the server hanging up is not a "stream truncated".
+std::string explain(const error_code& ec) {
+  if (ec == net::error::eof || ec == net::ssl::error::stream_truncated || ec == http::error::end_of_stream ||
+      ec == http::error::partial_message) {
+    return "the server closed the connection";
+  }
+  if (ec == http::error::body_limit) return "the body is larger than the limit";
+  return ec.message();
+}
+
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+// One request and its response on an established connection.
+struct exchange_result {
+  std::optional<api_response> response;
+  bool keep_alive = false;
+  error_code error;
+  phase failed_in = phase::send;
+  bool got_response_bytes = false;  // a failure after these cannot be a stale pooled connection
+};
+
+net::awaitable<exchange_result> exchange(tls_stream& stream, beast::flat_buffer& buffer,
+                                         const http::request<http::empty_body>& request,
+                                         clock::time_point deadline) {
+  exchange_result result;
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  auto [write_error, written] = co_await http::async_write(stream, request, awaitable_tuple);
+  if (write_error) {
+    result.error = write_error;
+    result.failed_in = phase::send;
+    co_return result;
+  }
+  // A fresh parser per response, with the body cap.
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(api_client::max_response_body);
+  auto [read_error, read] = co_await http::async_read(stream, buffer, parser, awaitable_tuple);
+  if (read_error) {
+    result.error = read_error;
+    result.failed_in = phase::receive;
+    result.got_response_bytes = parser.got_some() || read > 0;
+    co_return result;
+  }
+  auto response = parser.release();
+  result.keep_alive = response.keep_alive();
+  result.response = api_response{response.result_int(), std::move(response.body())};
+  co_return result;
+}
+
 }  // namespace
 
 struct api_client::connection {
   connection(const net::any_io_executor& executor, net::ssl::context& context) : stream(executor, context) {}
 
-  beast::ssl_stream<beast::tcp_stream> stream;
+  tls_stream stream;
   beast::flat_buffer buffer;  // kept across responses: it may hold bytes of the next one
   clock::time_point idle_since;
-};
-
-struct api_client::exchange_result {
-  std::optional<api_response> response;
-  bool keep_alive = false;
-  error_code error;
-  phase failed_in = phase::send;
-  bool got_response_bytes = false;
 };
 
 api_client::api_client(net::any_io_executor executor, cluster_config config)
@@ -185,28 +229,7 @@ net::awaitable<api_result> api_client::get_with_retry(std::string target, clock:
       if (!conn) co_return failure;
     }
 
-    exchange_result result;
-    auto& tcp_layer = beast::get_lowest_layer(conn->stream);
-    tcp_layer.expires_at(deadline);
-    auto [write_error, written] = co_await http::async_write(conn->stream, request, awaitable_tuple);
-    if (write_error) {
-      result.error = write_error;
-      result.failed_in = phase::send;
-    } else {
-      http::response_parser<http::string_body> parser;
-      parser.body_limit(max_response_body);
-      auto [read_error, read] = co_await http::async_read(conn->stream, conn->buffer, parser, awaitable_tuple);
-      if (read_error) {
-        result.error = read_error;
-        result.failed_in = phase::receive;
-        result.got_response_bytes = parser.got_some() || read > 0;
-      } else {
-        auto response = parser.release();
-        result.keep_alive = response.keep_alive();
-        result.response = api_response{response.result_int(), std::move(response.body())};
-      }
-    }
-
+    auto result = co_await exchange(conn->stream, conn->buffer, request, deadline);
     if (result.response) {
       log::debug("kube api response", {{"path", target}, {"status", result.response->status},
                                        {"reused_connection", reused},
@@ -223,7 +246,7 @@ net::awaitable<api_result> api_client::get_with_retry(std::string target, clock:
     }
     if (reused && attempt == 0 && !result.got_response_bytes) {
       log::debug("pooled connection to the API server was stale; retrying on a new one",
-                 {{"path", target}, {"error", result.error.message()}});
+                 {{"path", target}, {"error", explain(result.error)}});
       continue;
     }
     if (result.error == http::error::body_limit) {
@@ -231,10 +254,18 @@ net::awaitable<api_result> api_client::get_with_retry(std::string target, clock:
                                                               " is larger than " +
                                                               std::to_string(max_response_body) + " bytes"};
     }
-    const auto kind = is_connection_loss(result.error) ? failure_kind::unreachable : failure_kind::protocol;
-    const std::string what = kind == failure_kind::unreachable ? "connection to " + server + " lost while "
-                                                                 : "invalid HTTP exchange with " + server + " while ";
-    co_return transport_failure{kind, what + std::string(doing(result.failed_in)) + ": " + result.error.message()};
+    if (result.got_response_bytes) {
+      co_return transport_failure{failure_kind::protocol, "the response from " + server + " was cut off: " +
+                                                              explain(result.error)};
+    }
+    if (is_connection_loss(result.error)) {
+      co_return transport_failure{failure_kind::unreachable, "connection to " + server + " lost while " +
+                                                                 std::string(doing(result.failed_in)) + ": " +
+                                                                 explain(result.error)};
+    }
+    co_return transport_failure{failure_kind::protocol, "invalid HTTP exchange with " + server + " while " +
+                                                            std::string(doing(result.failed_in)) + ": " +
+                                                            explain(result.error)};
   }
 }
 

@@ -61,7 +61,6 @@ class api_client {
 
  private:
   struct connection;
-  struct exchange_result;
 
   net::awaitable<api_result> get_with_retry(std::string target, std::chrono::steady_clock::time_point started,
                                             std::chrono::steady_clock::time_point deadline);

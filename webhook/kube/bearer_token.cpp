@@ -32,8 +32,12 @@ bearer_token::lookup bearer_token::current() {
 
   const auto keep_or_fail = [&](const std::string& why) -> lookup {
     if (token_.empty()) return {{}, why};
-    log::warn("bearer token file could not be re-read; keeping the previous token",
-              {{"file", file_.string()}, {"error", why}});
+    // Once per episode, not on every request while the file stays unreadable.
+    if (!reread_failing_) {
+      log::warn("bearer token file could not be re-read; keeping the previous token",
+                {{"file", file_.string()}, {"error", why}});
+    }
+    reread_failing_ = true;
     return {token_, {}};
   };
 
@@ -60,6 +64,7 @@ bearer_token::lookup bearer_token::current() {
 
   if (!token_.empty() && token != token_) log::info("bearer token rotated", {{"file", file_.string()}});
   token_ = std::move(token);
+  reread_failing_ = false;
   identity_ = seen;
   read_at_ = now;
   return {token_, {}};

@@ -55,6 +55,7 @@ class bearer_token {
   std::string token_;           // last good token, "" before the first good read
   file_identity identity_;      // what stat() said when token_ was read
   std::chrono::steady_clock::time_point read_at_;
+  bool reread_failing_ = false;  // the last re-read failed and token_ is being kept
 };
 
 }  // namespace lug::kube

@@ -83,7 +83,6 @@ server_address parse_server_url(std::string_view url, std::string_view what) {
   }
 
   server_address address;
-  std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) {
@@ -96,8 +95,7 @@ server_address parse_server_url(std::string_view url, std::string_view what) {
         throw config_error(std::string(what) + ": unexpected " + in_quotes(after) + " after the IPv6 address in " +
                            in_quotes(url));
       }
-      port_text = after.substr(1);
-      address.port = parse_port(port_text, what, url);
+      address.port = parse_port(after.substr(1), what, url);
     }
   } else {
     const auto colon = authority.find(':');
@@ -139,6 +137,7 @@ cluster_config load_in_cluster(const std::filesystem::path& service_account_dir)
   require_token_file(config.token_file, mount_hint);
   try {
     config.ca_pem = read_ca_bundle(service_account_dir / "ca.crt");
+    config.ca_source = (service_account_dir / "ca.crt").string();
   } catch (const config_error& e) {
     throw config_error(e.what() + mount_hint);
   }
@@ -154,9 +153,10 @@ cluster_config load_from_flags(std::string_view api_url, const std::filesystem::
   config.port = address.port;
   config.path_prefix = std::move(address.path_prefix);
   config.ca_pem = read_ca_bundle(ca_file);
+  config.ca_source = "--kube-ca-file " + ca_file.string();
   config.token_file = token_file;
   require_token_file(config.token_file, "");
-  config.source = "flags --kube-api " + std::string(api_url);
+  config.source = "flags --kube-api, --kube-ca-file and --kube-token-file";
   return config;
 }
 

@@ -33,6 +33,9 @@ struct cluster_config {
   // store (only a kubeconfig cluster without certificate-authority, as kubectl does);
   // verification is on either way.
   std::string ca_pem;
+  // Where ca_pem came from ("/var/run/.../ca.crt", "certificate-authority-data of cluster
+  // \"prod\" in kubeconfig /x"): a rejected server certificate is most often a wrong CA.
+  std::string ca_source;
   // Name (or IP) the server certificate must carry, and the SNI we send when it is a name.
   // Empty: the host.
   std::string tls_server_name;

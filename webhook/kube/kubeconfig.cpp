@@ -151,6 +151,55 @@ void reject_unsupported_user_fields(const YAML::Node& user, std::string_view whe
   }
 }
 
+// The cluster's address, CA and server name.
+void read_cluster(const kubeconfig_file& kc, const std::string& name, cluster_config& config) {
+  const YAML::Node cluster = find_named(kc, "clusters", "cluster", name);
+  const std::string where = kc.where("cluster", name);
+  reject_unsupported_cluster_fields(cluster, where);
+
+  const std::string server = scalar(cluster, "server", where);
+  if (server.empty()) throw config_error(where + " has no server");
+  auto address = parse_server_url(server, where);
+  config.host = std::move(address.host);
+  config.port = address.port;
+  config.path_prefix = std::move(address.path_prefix);
+  config.tls_server_name = scalar(cluster, "tls-server-name", where);
+  config.ca_pem = data_or_file(kc, cluster, "certificate-authority", "CA bundle", where);
+  if (config.ca_pem.empty()) {
+    config.ca_source = "the system trust store (" + where + " sets no certificate-authority)";
+  } else {
+    require_pem(config.ca_pem, "CERTIFICATE", "certificate-authority", where);
+    config.ca_source = has(cluster, "certificate-authority-data")
+                           ? "certificate-authority-data of " + where
+                           : kc.resolve(scalar(cluster, "certificate-authority", where)).string();
+  }
+}
+
+// The user's credentials: token, tokenFile, client certificate and key.
+void read_user(const kubeconfig_file& kc, const std::string& name, cluster_config& config) {
+  const YAML::Node user = find_named(kc, "users", "user", name);
+  const std::string where = kc.where("user", name);
+  reject_unsupported_user_fields(user, where);
+
+  config.token = scalar(user, "token", where);
+  const std::string token_file = scalar(user, "tokenFile", where);
+  if (!token_file.empty()) {
+    config.token_file = kc.resolve(token_file);
+    read_config_file(config.token_file, "bearer token file");  // fail now, not on the first request
+  }
+  config.client_certificate_pem = data_or_file(kc, user, "client-certificate", "client certificate", where);
+  config.client_key_pem = data_or_file(kc, user, "client-key", "client key", where);
+  if (config.client_certificate_pem.empty() != config.client_key_pem.empty()) {
+    throw config_error(where + " has a client " +
+                       (config.client_key_pem.empty() ? "certificate but no client-key" : "key but no client-certificate") +
+                       ": both are needed");
+  }
+  if (!config.client_certificate_pem.empty()) {
+    require_pem(config.client_certificate_pem, "CERTIFICATE", "client-certificate", where);
+    require_pem(config.client_key_pem, "PRIVATE KEY", "client-key", where);
+  }
+}
+
 }  // namespace
 
 cluster_config load_kubeconfig(const std::filesystem::path& file, std::string_view context) {
@@ -166,9 +215,8 @@ cluster_config load_kubeconfig(const std::filesystem::path& file, std::string_vi
   }
 
   try {
-    const std::string top = "kubeconfig " + file.string();
     std::string context_name(context);
-    if (context_name.empty()) context_name = scalar(kc.root, "current-context", top);
+    if (context_name.empty()) context_name = scalar(kc.root, "current-context", "kubeconfig " + file.string());
     if (context_name.empty()) {
       throw config_error("kubeconfig " + file.string() + " has no current-context; pass --context NAME");
     }
@@ -178,44 +226,9 @@ cluster_config load_kubeconfig(const std::filesystem::path& file, std::string_vi
     const std::string user_name = scalar(ctx, "user", context_where);
     if (cluster_name.empty()) throw config_error(context_where + " names no cluster");
 
-    const YAML::Node cluster = find_named(kc, "clusters", "cluster", cluster_name);
-    const std::string cluster_where = kc.where("cluster", cluster_name);
-    reject_unsupported_cluster_fields(cluster, cluster_where);
-
     cluster_config config;
-    const std::string server = scalar(cluster, "server", cluster_where);
-    if (server.empty()) throw config_error(cluster_where + " has no server");
-    auto address = parse_server_url(server, cluster_where);
-    config.host = std::move(address.host);
-    config.port = address.port;
-    config.path_prefix = std::move(address.path_prefix);
-    config.tls_server_name = scalar(cluster, "tls-server-name", cluster_where);
-    config.ca_pem = data_or_file(kc, cluster, "certificate-authority", "CA bundle", cluster_where);
-    if (!config.ca_pem.empty()) require_pem(config.ca_pem, "CERTIFICATE", "certificate-authority", cluster_where);
-
-    if (!user_name.empty()) {
-      const YAML::Node user = find_named(kc, "users", "user", user_name);
-      const std::string user_where = kc.where("user", user_name);
-      reject_unsupported_user_fields(user, user_where);
-      config.token = scalar(user, "token", user_where);
-      const std::string token_file = scalar(user, "tokenFile", user_where);
-      if (!token_file.empty()) {
-        config.token_file = kc.resolve(token_file);
-        read_config_file(config.token_file, "bearer token file");  // fail now, not on the first request
-      }
-      config.client_certificate_pem = data_or_file(kc, user, "client-certificate", "client certificate", user_where);
-      config.client_key_pem = data_or_file(kc, user, "client-key", "client key", user_where);
-      if (config.client_certificate_pem.empty() != config.client_key_pem.empty()) {
-        throw config_error(user_where + " has a client " +
-                           (config.client_key_pem.empty() ? "certificate but no client-key"
-                                                          : "key but no client-certificate") +
-                           ": both are needed");
-      }
-      if (!config.client_certificate_pem.empty()) {
-        require_pem(config.client_certificate_pem, "CERTIFICATE", "client-certificate", user_where);
-        require_pem(config.client_key_pem, "PRIVATE KEY", "client-key", user_where);
-      }
-    }
+    read_cluster(kc, cluster_name, config);
+    if (!user_name.empty()) read_user(kc, user_name, config);  // no user: anonymous, the API server decides
     config.source = "kubeconfig " + file.string() + ", context " + in_quotes(context_name);
     return config;
   } catch (const YAML::Exception& e) {

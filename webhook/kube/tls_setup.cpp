@@ -37,7 +37,7 @@ ssl::context make_tls_context(const cluster_config& config) {
   } else {
     context.add_certificate_authority(boost::asio::buffer(config.ca_pem), ec);
     if (ec) {
-      throw config_error("the CA bundle from " + config.source + " cannot be loaded: " + ec.message());
+      throw config_error("the CA bundle " + config.ca_source + " cannot be loaded: " + ec.message());
     }
   }
   if (!config.client_certificate_pem.empty()) {
@@ -95,7 +95,7 @@ std::string describe_tls_failure(const boost::system::error_code& ec, const SSL*
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-      text += " (it is not signed by the CA bundle from " + config.source + ")";
+      text += " (it is not signed by a CA in " + config.ca_source + ")";
       break;
     case X509_V_ERR_CERT_HAS_EXPIRED:
     case X509_V_ERR_CERT_NOT_YET_VALID:

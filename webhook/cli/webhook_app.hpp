@@ -1,0 +1,34 @@
+// The running webhook: everything `serve` builds from its flags, wired together. Owns
+// the io_context and its worker threads (one per core), the TLS server and its routes,
+// the Kubernetes API client and the shared fresh reads, and the shutdown sequence.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "guard/hold_policy.hpp"
+#include "guard/init_container.hpp"
+#include "guard/scope.hpp"
+#include "guard/setting_reader.hpp"
+#include "kube/cluster_config.hpp"
+#include "transport/tls_context.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace lug::cli {
+
+struct webhook_settings {
+  boost::asio::ip::tcp::endpoint listen;
+  transport::tls_files tls;
+  std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(20);
+  kube::cluster_config cluster;
+  guard::setting_ref setting;
+  guard::uninstall_job job;
+  guard::hold_policy hold;
+  guard::init_container_spec init_container;
+};
+
+// Runs until SIGTERM or SIGINT, then drains; returns the process exit code.
+int run_webhook(const webhook_settings& settings);
+
+}  // namespace lug::cli
