@@ -78,8 +78,9 @@ check_admission_log() {
   assert_eq "$1 on /$endpoint: exactly one admission log line" 1 \
     "$(count_log ".msg == \"admission\" and .uid == \"$uid\" and .endpoint == \"$endpoint\"")"
   local expected
+  # A pod without a name yet is logged by its generateName with a "*" appended.
   expected="$(jq -c --arg decision "$decision" '.request | {operation, kind: .kind.kind, namespace,
-      name: (if (.name // "") != "" then .name else .object.metadata.generateName end), decision: $decision}' "$fixture")"
+      name: (if (.name // "") != "" then .name else .object.metadata.generateName + "*" end), decision: $decision}' "$fixture")"
   assert_eq "$1 on /$endpoint: log line has operation, kind, namespace, name, decision" "$expected" \
     "$(jq -c '{operation, kind, namespace, name, decision}' <<<"$line")"
   assert_eq "$1 on /$endpoint: log line has time, level, a reason and a numeric duration_ms" true \

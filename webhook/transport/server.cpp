@@ -67,6 +67,18 @@ std::optional<response> answer_for_read_error(const beast::error_code& ec) {
   return std::nullopt;
 }
 
+// Size of a parsed header block as it was sent. Beast's header_limit only fires while the
+// header is still incomplete in the buffer, so a block that arrives whole in one read can
+// exceed it; this catches that case.
+std::size_t header_block_bytes(const beast::http::request_parser<beast::http::string_body>& parser) {
+  const auto& msg = parser.get();
+  constexpr std::size_t request_line_overhead = sizeof(" HTTP/1.1\r\n") + 1;
+  constexpr std::size_t field_overhead = sizeof(": \r\n") - 1;
+  std::size_t total = msg.method_string().size() + msg.target().size() + request_line_overhead;
+  for (const auto& field : msg) total += field.name_string().size() + field.value().size() + field_overhead;
+  return total;
+}
+
 }  // namespace
 
 struct server::connection {
@@ -182,6 +194,7 @@ net::awaitable<void> server::serve_connection(tcp::socket socket) {
       tcp_layer.expires_after(limits::header_timeout);
       auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
       beast::error_code read_ec = header_ec;
+      if (!read_ec && header_block_bytes(parser) > limits::max_header_bytes) read_ec = http::error::header_limit;
       if (!read_ec && !parser.is_done()) {
         if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
           http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
