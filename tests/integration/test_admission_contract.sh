@@ -220,7 +220,7 @@ print(json.dumps(doc))
 EOF
 }
 
-mutate_in_scope=(uninstall-pod-helm.json uninstall-pod-kubectl.json uninstall-pod-no-token.json
+mutate_in_scope=(uninstall-pod-helm.json uninstall-pod-kubectl.json
   uninstall-pod-with-init-containers.json uninstall-pod-owner-only.json uninstall-pod-dry-run.json
   uninstall-pod-v1beta1.json)
 for fixture in "${mutate_in_scope[@]}"; do
@@ -250,6 +250,16 @@ for fixture in "${mutate_in_scope[@]}"; do
         | (.name | type == "string" and length > 0) and (.image | type == "string" and length > 0)' "$LUG_WORK/patched.json")"
   check_admission_log "$fixture" mutate
 done
+
+# A pod that mounts no service-account token could not run the init container's reads:
+# allowed unpatched (neither patch field present) with a warning that says why.
+post_review "/mutate?timeout=10s" uninstall-pod-no-token.json --max-time 20
+check_review "uninstall-pod-no-token.json on /mutate" uninstall-pod-no-token.json admission.k8s.io/v1
+assert_json '[.response.allowed, (.response | has("patch")), (.response | has("patchType"))]' '[true,false,false]' \
+  "$RESPONSE_BODY" "uninstall-pod-no-token.json on /mutate: allowed without patch or patchType"
+assert_json '[.response.warnings[]? | test("token")] | any' true "$RESPONSE_BODY" \
+  "uninstall-pod-no-token.json on /mutate: a warning says the token is missing"
+check_admission_log uninstall-pod-no-token.json mutate
 
 assert_log_json_lines "every log line is a JSON object with time, level, msg"
 stop_guard
