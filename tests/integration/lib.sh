@@ -463,6 +463,93 @@ json_value() {
   jq -r "$1 | if type == \"string\" then . else tojson end" "$2" 2>/dev/null
 }
 
+# apply_patch REVIEW [RESPONSE_FILE]
+# Applies the base64 JSON patch of an AdmissionReview response (default: the last one,
+# $RESPONSE_BODY) to .request.object of REVIEW (a fixture name or a file), with a strict
+# RFC 6902 implementation, the way the API server applies a mutating webhook's patch.
+# Prints the patched object, or "error: ..." when an operation cannot apply (for example
+# "add /spec/initContainers/-" to a pod without them).
+apply_patch() {
+  python3 - "$(fixture_path "$1")" "${2:-$RESPONSE_BODY}" <<'PYTHON'
+import base64, copy, json, sys
+
+def parse(path):
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise ValueError(f"pointer {path!r} does not start with /")
+    return [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")]
+
+def parent(doc, tokens):
+    for t in tokens[:-1]:
+        if isinstance(doc, list):
+            doc = doc[int(t)]
+        elif isinstance(doc, dict):
+            doc = doc[t]
+        else:
+            raise KeyError(t)
+    return doc
+
+def get(doc, tokens):
+    for t in tokens:
+        doc = doc[int(t)] if isinstance(doc, list) else doc[t]
+    return doc
+
+def add(doc, tokens, value):
+    if not tokens:
+        return value
+    p, last = parent(doc, tokens), tokens[-1]
+    if isinstance(p, list):
+        index = len(p) if last == "-" else int(last)
+        if not 0 <= index <= len(p):
+            raise IndexError(f"index {index} out of range")
+        p.insert(index, value)
+    elif isinstance(p, dict):
+        p[last] = value
+    else:
+        raise KeyError(last)
+    return doc
+
+def remove(doc, tokens):
+    p, last = parent(doc, tokens), tokens[-1]
+    if isinstance(p, list):
+        del p[int(last)]
+    else:
+        del p[last]
+    return doc
+
+review = json.load(open(sys.argv[1]))
+response = json.load(open(sys.argv[2]))["response"]
+doc = copy.deepcopy(review["request"]["object"])
+op = None
+try:
+    for op in json.loads(base64.b64decode(response["patch"])):
+        tokens = parse(op["path"])
+        kind = op["op"]
+        if kind == "add":
+            doc = add(doc, tokens, op["value"])
+        elif kind == "remove":
+            doc = remove(doc, tokens)
+        elif kind == "replace":
+            get(doc, tokens)
+            doc = add(remove(doc, tokens), tokens, op["value"])
+        elif kind == "test":
+            if get(doc, tokens) != op["value"]:
+                raise ValueError(f"test failed at {op['path']}")
+        elif kind in ("move", "copy"):
+            value = copy.deepcopy(get(doc, parse(op["from"])))
+            if kind == "move":
+                doc = remove(doc, parse(op["from"]))
+            doc = add(doc, tokens, value)
+        else:
+            raise ValueError(f"unknown op {kind}")
+except Exception as e:
+    print(f"error: {op!r}: {type(e).__name__}: {e}"[:500])
+    sys.exit()
+print(json.dumps(doc))
+PYTHON
+}
+
 # assert_status_response DESCRIPTION HTTP_CODE
 # Checks the last guard_request got HTTP_CODE with Content-Type application/json and a
 # body shaped like a Kubernetes metav1.Status: kind Status, apiVersion v1, metadata {},
@@ -738,4 +825,60 @@ finish() {
   fi
   [ "$LUG_FAILED" -eq 0 ] && exit 0
   exit 1
+}
+
+# --- the Kubernetes API stand-in (tests/support/kube_api_standin.py) ------------------------
+
+# start_kube_api_standin [EXTRA_ARGS...]
+# Starts the stand-in on 127.0.0.1:0 with $PKI_SERVER_CERT/$PKI_SERVER_KEY (gen_test_pki
+# first), accepting the bearer token $STANDIN_TOKEN (default "standin-token"), plus
+# EXTRA_ARGS (e.g. --setting longhorn-system/deleting-confirmation-flag=false,
+# --cache-lag-ms 500). It runs under `timeout` ($LUG_STANDIN_LIFETIME s, default 600) and is
+# killed by the EXIT trap. Waits at most $LUG_START_TIMEOUT s for its ready file. On
+# success exports STANDIN_URL (https://127.0.0.1:PORT), STANDIN_PID, STANDIN_LOG (its
+# request log) and STANDIN_TOKEN_FILE (the token, for --kube-token-file), and returns 0;
+# otherwise counts a failure, shows the log and returns 1.
+start_kube_api_standin() {
+  STANDIN_TOKEN="${STANDIN_TOKEN:-standin-token}"
+  STANDIN_TOKEN_FILE="$LUG_WORK/standin.token"
+  STANDIN_LOG="$LUG_WORK/standin.log"
+  local ready="$LUG_WORK/standin.ready"
+  (umask 077 && printf '%s\n' "$STANDIN_TOKEN" >"$STANDIN_TOKEN_FILE")
+  rm -f "$ready"
+  timeout -k 2 "${LUG_STANDIN_LIFETIME:-600}" python3 "$LUG_ROOT/tests/support/kube_api_standin.py" \
+    --listen 127.0.0.1:0 --tls-cert "$PKI_SERVER_CERT" --tls-key "$PKI_SERVER_KEY" \
+    --token "$STANDIN_TOKEN" --ready-file "$ready" "$@" \
+    >"$LUG_WORK/standin.stdout" 2>"$STANDIN_LOG" </dev/null &
+  STANDIN_PID=$!
+  register_pid "$STANDIN_PID"
+  local deadline=$((SECONDS + LUG_START_TIMEOUT)) address=""
+  while [ $SECONDS -le $deadline ]; do
+    address="$(jq -r .listening "$ready" 2>/dev/null)"
+    [ -n "$address" ] && [ "$address" != null ] && break
+    address=""
+    kill -0 "$STANDIN_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$address" ]; then
+    fail "start_kube_api_standin $*: not listening within ${LUG_START_TIMEOUT}s" \
+      "log: $(head -c 2000 "$STANDIN_LOG")"
+    return 1
+  fi
+  STANDIN_URL="https://$address"
+  export STANDIN_URL STANDIN_PID STANDIN_LOG STANDIN_TOKEN STANDIN_TOKEN_FILE
+  return 0
+}
+
+# standin_control METHOD PATH [JSON]
+# One call to the stand-in's control API, $STANDIN_URL/_standin/PATH (for example
+# `standin_control PUT cache '{"lag_ms": 500}'`). Prints the response body; returns 0 on a
+# 2xx answer, else 1 (the body, or curl's error, still printed).
+standin_control() {
+  local args=(-sS --max-time 5 --cacert "$PKI_CA" -X "$1" -w '\n%{http_code}' "$STANDIN_URL/_standin/$2")
+  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' -d "$3")
+  local out code
+  out="$(curl "${args[@]}" 2>&1)"
+  code="${out##*$'\n'}"
+  printf '%s\n' "${out%$'\n'*}"
+  [[ "$code" == 2?? ]]
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Routing: the known paths and methods, 404/405 with metav1.Status bodies, query strings,
-# /metrics reserved, the 16 KiB header limit, and keep-alive.
+# /metrics, the 16 KiB header limit, and keep-alive.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_test "$@"
 gen_test_pki "$LUG_WORK/pki" || finish
@@ -27,14 +27,10 @@ for endpoint in validate mutate; do
   assert_json .kind AdmissionReview "$RESPONSE_BODY" "POST /$endpoint answers an AdmissionReview"
 done
 
-# /metrics is reserved for Prometheus: never 404. Today 501 with a Status; later text.
+# /metrics serves Prometheus text (test_metrics.sh checks what is in it).
 guard_request GET /metrics
-assert_ne "GET /metrics is not 404" 404 "$HTTP_STATUS"
-case "$HTTP_STATUS" in
-  501) assert_status_response "GET /metrics (not implemented yet)" 501 ;;
-  200) assert_match "GET /metrics serves Prometheus text" '^text/plain' "$(response_header content-type)" ;;
-  *) fail "GET /metrics is 501 (Status) or 200 (Prometheus text)" "got $HTTP_STATUS: $(head -c 300 "$RESPONSE_BODY")" ;;
-esac
+assert_eq "GET /metrics is 200" 200 "$HTTP_STATUS"
+assert_match "GET /metrics serves Prometheus text" '^text/plain' "$(response_header content-type)"
 
 # --- query strings are not part of the route ----------------------------------------------
 post_review "/validate?timeout=10s" other-pod.json

@@ -175,7 +175,7 @@ TEST_SUITE("describing reads") {
     CHECK(describe(interpret_response(200, setting_body(R"(,"value":"yes")"))) ==
           R"(value "yes" at resourceVersion 98765, which Longhorn does not read as true or false)");
     CHECK(describe(interpret_response(200, setting_body(""))) ==
-          "empty value at resourceVersion 98765, which Longhorn does not read as true or false");
+          "an empty value at resourceVersion 98765, which Longhorn does not read as true or false");
   }
 
   TEST_CASE("odd bytes in a value are escaped, keeping the description on one line") {

@@ -12,15 +12,17 @@ namespace {
 namespace http = transport::http;
 using transport::error_response;
 
-transport::response reject(const transport::request& req, const transport::request_context& ctx,
-                           std::string_view endpoint, http::status status, const std::string& message) {
-  log::warn("request rejected",
-            {{"status", static_cast<unsigned>(status)}, {"message", message}, {"endpoint", endpoint}, {"peer", ctx.peer}});
-  return error_response(status, message, req.version());
+std::chrono::nanoseconds time_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::steady_clock::now() - start;
 }
 
-double milliseconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+transport::response reject(const transport::request& req, const transport::request_context& ctx,
+                           std::string_view endpoint, review_observer& observer, http::status status,
+                           const std::string& message) {
+  log::warn("request rejected",
+            {{"status", static_cast<unsigned>(status)}, {"message", message}, {"endpoint", endpoint}, {"peer", ctx.peer}});
+  observer.reviewed(review_outcome::rejected, time_since(ctx.received));
+  return error_response(status, message, req.version());
 }
 
 }  // namespace
@@ -33,18 +35,18 @@ bool is_json_content_type(std::string_view content_type) {
   return boost::beast::iequals(media_type, "application/json");
 }
 
-transport::handler make_review_endpoint(std::string endpoint, review_handler& handler) {
-  return [endpoint = std::move(endpoint), &handler](const transport::request& req,
-                                                    const transport::request_context& ctx)
+transport::handler make_review_endpoint(std::string endpoint, review_handler& handler, review_observer& observer) {
+  return [endpoint = std::move(endpoint), &handler, &observer](const transport::request& req,
+                                                               const transport::request_context& ctx)
              -> boost::asio::awaitable<transport::response> {
     const auto content_type = req[http::field::content_type];
     if (!is_json_content_type(content_type)) {
-      co_return reject(req, ctx, endpoint, http::status::unsupported_media_type,
+      co_return reject(req, ctx, endpoint, observer, http::status::unsupported_media_type,
                        "Content-Type must be application/json, got \"" + std::string(content_type) + "\"");
     }
     auto decoded = decode_review(req.body());
     if (auto* error = std::get_if<decode_error>(&decoded)) {
-      co_return reject(req, ctx, endpoint, http::status::bad_request, error->message);
+      co_return reject(req, ctx, endpoint, observer, http::status::bad_request, error->message);
     }
     const auto& request = std::get<admission_request>(decoded);
 
@@ -60,6 +62,8 @@ transport::handler make_review_endpoint(std::string endpoint, review_handler& ha
       decision = errored(std::string("the webhook failed to decide: ") + e.what());
     }
 
+    const auto latency = time_since(ctx.received);
+    observer.reviewed(outcome_of(decision), latency);
     log::info("admission", {{"uid", request.uid},
                             {"operation", request.operation},
                             {"kind", request.kind},
@@ -70,7 +74,7 @@ transport::handler make_review_endpoint(std::string endpoint, review_handler& ha
                             {"patched", decision.patch.has_value()},
                             {"reason", decision.log_reason},
                             {"dry_run", request.dry_run},
-                            {"duration_ms", milliseconds_since(ctx.received)}});
+                            {"duration_ms", std::chrono::duration<double, std::milli>(latency).count()}});
 
     transport::response res{http::status::ok, req.version()};
     res.set(http::field::content_type, "application/json");

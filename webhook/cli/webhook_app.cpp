@@ -14,9 +14,12 @@
 #include "guard/mutator.hpp"
 #include "guard/validator.hpp"
 #include "kube/api_client.hpp"
+#include "metrics/metrics_endpoint.hpp"
+#include "metrics/webhook_metrics.hpp"
 #include "support/duration.hpp"
 #include "support/log.hpp"
 #include "support/version.hpp"
+#include "transport/certificate_watcher.hpp"
 #include "transport/error_response.hpp"
 #include "transport/router.hpp"
 #include "transport/server.hpp"
@@ -46,25 +49,36 @@ void add_probe_routes(transport::router& routes, const transport::certificate_st
              [](const transport::request&, const transport::request_context&) -> net::awaitable<transport::response> {
                co_return text_response(http::status::ok, "ok\n");
              });
-  // Readiness: a serving certificate is loaded.
+  // Readiness: a valid serving certificate is loaded, i.e. one within its validity period
+  // (API server clients refuse any other). Never the Kubernetes API, for the same reason as
+  // above. The process does not start without a usable pair (see certificate_store), and a
+  // reload never swaps in a bad one, so this turns 503 (with the reason as a JSON Status)
+  // when the certificate in use expires before a renewal appears in the files. kubelet's
+  // HTTPS probes do not verify the certificate, so they still get this answer.
   routes.add(http::verb::get, "/readyz",
-             [&certificates](const transport::request&,
+             [&certificates](const transport::request& req,
                              const transport::request_context&) -> net::awaitable<transport::response> {
-               if (!certificates.current()) {
-                 co_return text_response(http::status::service_unavailable, "no serving certificate loaded\n");
+               if (auto reason = certificates.unusable_reason(std::chrono::system_clock::now())) {
+                 co_return transport::error_response(http::status::service_unavailable, "not ready: " + *reason,
+                                                     req.version());
                }
                co_return text_response(http::status::ok, "ok\n");
              });
-  routes.add(http::verb::get, "/metrics",
-             [](const transport::request& req, const transport::request_context&) -> net::awaitable<transport::response> {
-               co_return transport::error_response(http::status::not_implemented,
-                                                   "metrics are not implemented in this version", req.version());
-             });
+}
+
+// A fresh read of the setting, counted in the metrics.
+net::awaitable<guard::setting_read> measured_fresh_read(guard::setting_reader& reader,
+                                                        metrics::webhook_metrics& measured,
+                                                        std::chrono::steady_clock::time_point deadline) {
+  auto read = co_await reader.read(guard::read_mode::fresh, deadline);
+  measured.setting_read(read);
+  co_return read;
 }
 
 }  // namespace
 
 int run_webhook(const webhook_settings& settings) {
+  metrics::webhook_metrics measured(lug::version);
   transport::certificate_store certificates(settings.tls);
 
   net::io_context io;
@@ -72,22 +86,30 @@ int run_webhook(const webhook_settings& settings) {
   guard::setting_reader reader(client, settings.setting);
   guard::setting_reads fresh_reads(
       io.get_executor(),
-      [&reader](std::chrono::steady_clock::time_point deadline) {
-        return reader.read(guard::read_mode::fresh, deadline);
+      [&reader, &measured](std::chrono::steady_clock::time_point deadline) {
+        return measured_fresh_read(reader, measured, deadline);
       },
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(guard::max_read_time));
-  guard::validator validating(settings.job, settings.setting, settings.hold, fresh_reads);
+  guard::validator validating(settings.job, settings.setting, settings.hold, fresh_reads, measured);
   guard::mutator mutating(settings.job, settings.init_container);
 
   transport::router routes;
-  routes.add(http::verb::post, "/validate", admission::make_review_endpoint("validate", validating));
-  routes.add(http::verb::post, "/mutate", admission::make_review_endpoint("mutate", mutating));
+  routes.add(http::verb::post, "/validate",
+             admission::make_review_endpoint("validate", validating, measured.endpoint("validate")));
+  routes.add(http::verb::post, "/mutate",
+             admission::make_review_endpoint("mutate", mutating, measured.endpoint("mutate")));
   add_probe_routes(routes, certificates);
+  routes.add(http::verb::get, "/metrics", metrics::make_metrics_endpoint(measured));
 
+  transport::certificate_watcher watcher(io.get_executor(), certificates, measured);
+  watcher.start();
   transport::server server(io.get_executor(), settings.listen, certificates, routes);
   server.start();
+  const auto serving = certificates.certificate();
   log::info("listening", {{"address", describe_endpoint(server.local_endpoint())},
                           {"version", lug::version},
+                          {"certificate_serial", serving.serial},
+                          {"certificate_not_after", transport::format_utc(serving.not_after)},
                           {"api_server", settings.cluster.server_url()},
                           {"credentials_from", settings.cluster.source},
                           {"namespace", settings.job.namespace_name},
@@ -113,6 +135,7 @@ int run_webhook(const webhook_settings& settings) {
     });
     // Held requests are answered now (denied; the Job retries against another replica).
     fresh_reads.close();
+    watcher.stop();
     server.drain([&] { net::post(io, [&] { io.stop(); }); });
   });
 

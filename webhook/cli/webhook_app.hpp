@@ -1,6 +1,7 @@
 // The running webhook: everything `serve` builds from its flags, wired together. Owns
 // the io_context and its worker threads (one per core), the TLS server and its routes,
-// the Kubernetes API client and the shared fresh reads, and the shutdown sequence.
+// the Kubernetes API client and the shared fresh reads, the metrics, the serving
+// certificate's watcher, and the shutdown sequence.
 #pragma once
 
 #include <chrono>

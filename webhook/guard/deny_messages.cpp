@@ -55,10 +55,11 @@ std::string flag_not_true_message(const setting_read& last, const uninstall_job&
            " does not exist, which longhorn-manager reads as \"false\" (longhorn-manager creates it at start-up: "
            "is Longhorn running?)";
   } else if (last.flag() == flag_value::invalid) {
-    seen = "the Longhorn setting " + setting_name(setting) + " reads " + describe(last) +
+    // describe_value, not describe: this sentence says itself how Longhorn reads the value.
+    seen = "the Longhorn setting " + setting_name(setting) + " reads " + describe_value(last) +
            ", which longhorn-manager does not accept as true (only true, True, TRUE, t, T and 1 are)";
   } else {
-    seen = "the Longhorn setting " + setting_name(setting) + " still reads " + describe(last);
+    seen = "the Longhorn setting " + setting_name(setting) + " still reads " + describe_value(last);
   }
   return "longhorn-uninstall-guard held this pod for " + held_for(held) + ", but " + seen +
          " in a fresh read from the API server, so longhorn-manager would refuse to uninstall. To confirm the "

@@ -89,16 +89,20 @@ std::string_view to_string(read_outcome outcome) {
 
 std::string_view to_string(read_mode mode) { return mode == read_mode::fresh ? "fresh" : "cached"; }
 
-std::string describe(const setting_read& read) {
+std::string describe_value(const setting_read& read) {
   const std::string at = read.resource_version.empty() ? "" : " at resourceVersion " + read.resource_version;
+  if (read.value.empty()) return "an empty value" + at;
+  return "value " + nlohmann::json(read.value).dump() + at;
+}
+
+std::string describe(const setting_read& read) {
   const std::string status = read.http_status == 0 ? "" : " (HTTP " + std::to_string(read.http_status) + ")";
   switch (read.outcome) {
     case read_outcome::ok:
-      if (read.value.empty()) return "empty value" + at + ", which Longhorn does not read as true or false";
       if (read.flag() == flag_value::invalid) {
-        return "value " + nlohmann::json(read.value).dump() + at + ", which Longhorn does not read as true or false";
+        return describe_value(read) + ", which Longhorn does not read as true or false";
       }
-      return "value " + nlohmann::json(read.value).dump() + at;
+      return describe_value(read);
     case read_outcome::setting_missing:
       return "setting " + read.setting.namespace_name + "/" + read.setting.name +
              " does not exist (Longhorn reads that as false)";

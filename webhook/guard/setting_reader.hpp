@@ -73,6 +73,9 @@ struct setting_read {
 // One line for a person: `value "false" at resourceVersion 98765`, `forbidden (HTTP 403):
 // settings.longhorn.io "deleting-confirmation-flag" is forbidden: User ...`.
 std::string describe(const setting_read& read);
+// Only what an answered read returned, `value "yes" at resourceVersion 98765` or `an empty
+// value at ...`, for sentences that say themselves how Longhorn reads it.
+std::string describe_value(const setting_read& read);
 
 std::string_view to_string(read_outcome outcome);
 std::string_view to_string(read_mode mode);

@@ -8,16 +8,27 @@ namespace {
 namespace adm = admission;
 using clock_type = std::chrono::steady_clock;
 
-// Counts a hold for as long as it lasts.
+// Counts a hold for as long as it lasts, and tells the observer how it began and ended. A
+// hold left without an outcome (its coroutine destroyed, or an exception) was abandoned.
 class held_slot {
  public:
-  explicit held_slot(std::atomic<std::size_t>& held) : held_(held) { ++held_; }
-  ~held_slot() { --held_; }
+  held_slot(std::atomic<std::size_t>& held, hold_observer& observer) : held_(held), observer_(observer) {
+    ++held_;
+    observer_.hold_started();
+  }
+  ~held_slot() {
+    --held_;
+    observer_.hold_ended(outcome_);
+  }
   held_slot(const held_slot&) = delete;
   held_slot& operator=(const held_slot&) = delete;
 
+  void ends_with(hold_outcome outcome) { outcome_ = outcome; }
+
  private:
   std::atomic<std::size_t>& held_;
+  hold_observer& observer_;
+  hold_outcome outcome_ = hold_outcome::abandoned;
 };
 
 std::string value_summary(const setting_read& read) {
@@ -32,8 +43,9 @@ bool ends_hold(read_outcome outcome) {
          outcome == read_outcome::api_missing;
 }
 
-validator::validator(uninstall_job job, setting_ref setting, hold_policy policy, setting_reads& reads)
-    : job_(std::move(job)), setting_(std::move(setting)), policy_(policy), reads_(reads) {}
+validator::validator(uninstall_job job, setting_ref setting, hold_policy policy, setting_reads& reads,
+                     hold_observer& observer)
+    : job_(std::move(job)), setting_(std::move(setting)), policy_(policy), reads_(reads), observer_(observer) {}
 
 boost::asio::awaitable<adm::admission_response> validator::review(const adm::admission_request& request,
                                                                   const adm::review_context& context) {
@@ -44,8 +56,9 @@ boost::asio::awaitable<adm::admission_response> validator::review(const adm::adm
 
 boost::asio::awaitable<adm::admission_response> validator::hold(const adm::review_context& context) {
   // Claim a slot first, then check: two requests racing for the last slot cannot both win.
-  held_slot slot(held_);
+  held_slot slot(held_, observer_);
   if (held_.load() > policy_.max_held) {
+    slot.ends_with(hold_outcome::too_many_held);
     co_return adm::denied(429, "TooManyRequests", too_many_held_message(policy_.max_held, job_),
                           "too many held requests");
   }
@@ -59,6 +72,7 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
   for (;;) {
     auto outcome = co_await reads_.next_read(wanted);
     if (outcome.what == setting_reads::outcome::kind::closed) {
+      slot.ends_with(hold_outcome::shutting_down);
       co_return adm::denied(503, "ServiceUnavailable", shutting_down_message(job_), "shutting down");
     }
     if (outcome.what == setting_reads::outcome::kind::deadline) break;
@@ -73,6 +87,7 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
     }
     if (last->answered()) last_answered = last;
     if (last->is_true()) {
+      slot.ends_with(hold_outcome::flag_true);
       const auto held = clock_type::now() - context.received;
       co_return adm::allowed("flag true (" + value_summary(*last) + ") after " + std::to_string(reads_seen) +
                              " fresh read(s), held " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(held).count()) + "ms");
@@ -86,13 +101,16 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
   const auto held = clock_type::now() - context.received;
   if (last_answered) {
     // The API server told us the flag is not true: deny, whatever --on-read-error says.
+    slot.ends_with(hold_outcome::flag_not_true);
     co_return adm::denied(403, "Forbidden", flag_not_true_message(*last_answered, job_, held),
                           "flag not true (" + value_summary(*last_answered) + ")");
   }
   const std::string why = "read failed (" + (last ? std::string(to_string(last->outcome)) : std::string("no read finished")) + ")";
   if (policy_.read_errors == on_read_error::allow) {
+    slot.ends_with(hold_outcome::read_failed_allowed);
     co_return adm::allowed(why + "; allowed by --on-read-error=allow");
   }
+  slot.ends_with(hold_outcome::read_failed);
   co_return adm::denied(503, "ServiceUnavailable", read_failed_message(setting_, last ? &*last : nullptr, job_, held), why);
 }
 

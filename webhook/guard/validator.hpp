@@ -15,6 +15,7 @@
 #include <cstddef>
 
 #include "admission/review_handler.hpp"
+#include "guard/hold_observer.hpp"
 #include "guard/hold_policy.hpp"
 #include "guard/read_coalescer.hpp"
 #include "guard/scope.hpp"
@@ -26,8 +27,10 @@ using setting_reads = read_coalescer<setting_read>;
 
 class validator final : public admission::review_handler {
  public:
-  // `reads` must outlive the validator; `setting` names what `reads` reads (for messages).
-  validator(uninstall_job job, setting_ref setting, hold_policy policy, setting_reads& reads);
+  // `reads` and `observer` must outlive the validator; `setting` names what `reads` reads
+  // (for messages); `observer` is told when each hold starts and how it ends.
+  validator(uninstall_job job, setting_ref setting, hold_policy policy, setting_reads& reads,
+            hold_observer& observer = ignore_holds());
 
   boost::asio::awaitable<admission::admission_response> review(const admission::admission_request& request,
                                                                const admission::review_context& context) override;
@@ -42,6 +45,7 @@ class validator final : public admission::review_handler {
   setting_ref setting_;
   hold_policy policy_;
   setting_reads& reads_;
+  hold_observer& observer_;
   std::atomic<std::size_t> held_{0};
 };
 

@@ -34,6 +34,12 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 // plus whatever a pipelining client sent after it; the body itself is moved out of it.
 constexpr std::size_t read_buffer_bytes = 64 * 1024;
 
+// What the wait for a request's first bytes reserves. One read of a TLS stream returns
+// at most one record's plaintext, 16 KiB, so reserving more only costs memory on every
+// connection, held ones included; the buffer still grows up to read_buffer_bytes when a
+// header block needs it.
+constexpr std::size_t first_read_bytes = 16 * 1024;
+
 // After an accept error such as EMFILE, wait before accepting again instead of spinning.
 constexpr auto accept_error_backoff = std::chrono::milliseconds(100);
 
@@ -148,7 +154,9 @@ net::awaitable<void> server::accept_loop() {
 }
 
 net::awaitable<void> server::serve_connection(tcp::socket socket) {
-  const auto context = certificates_.current();  // this connection keeps its context alive
+  // Taken once per connection, which keeps it alive: a certificate reload applies from
+  // the next accepted connection on and never touches this one.
+  const auto context = certificates_.current();
   beast::error_code ignored;
   const auto remote = socket.remote_endpoint(ignored);
   const std::string peer = describe(remote);
@@ -180,7 +188,7 @@ net::awaitable<void> server::serve_connection(tcp::socket socket) {
         if (draining_.load()) break;
         self->idle = true;
         tcp_layer.expires_after(first ? limits::header_timeout : limits::idle_timeout);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(read_buffer_bytes - buffer.size()), use_tuple);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(first_read_bytes), use_tuple);
         self->idle = false;
         if (ec) break;
         buffer.commit(n);
@@ -222,6 +230,9 @@ net::awaitable<void> server::serve_connection(tcp::socket socket) {
       }
 
       request req = parser.release();
+      // A handler may hold the request for up to --max-hold: the connection keeps no read
+      // buffer meanwhile (the next wait reserves one again), unless pipelined bytes are in it.
+      if (buffer.size() == 0) buffer.shrink_to_fit();
       const request_context ctx{peer, std::chrono::steady_clock::now()};
       response res;
       try {
@@ -270,7 +281,7 @@ void server::drain(std::function<void()> on_drained) {
     std::lock_guard lock(mutex_);
     on_drained_ = std::move(on_drained);
     for (const auto& [id, conn] : connections_) {
-      net::post(conn->strand, [conn] {
+      net::post(conn->strand, [conn = conn] {  // a copy: clang < 16 cannot capture a structured binding
         if (conn->alive && conn->idle) conn->stream->cancel();
       });
     }
@@ -282,7 +293,7 @@ void server::drain(std::function<void()> on_drained) {
 void server::force_close() {
   std::lock_guard lock(mutex_);
   for (const auto& [id, conn] : connections_) {
-    net::post(conn->strand, [conn] {
+    net::post(conn->strand, [conn = conn] {  // a copy: clang < 16 cannot capture a structured binding
       if (!conn->alive) return;
       beast::error_code ignored;
       conn->stream->socket().shutdown(tcp::socket::shutdown_both, ignored);

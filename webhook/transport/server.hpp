@@ -18,8 +18,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "transport/certificate_store.hpp"
 #include "transport/router.hpp"
-#include "transport/tls_context.hpp"
 
 namespace lug::transport {
 

@@ -1,0 +1,70 @@
+# The longhorn-uninstall-guard image: the webhook server, and the init container it injects
+# (which runs this same binary at the same path).
+#
+#   docker build --build-arg VERSION=0.1.0 \
+#     -t ghcr.io/longhorn-uninstall-guard/longhorn-uninstall-guard:v0.1.0 .
+#
+# VERSION must equal project(VERSION) in CMakeLists.txt: the build checks it, so that the
+# label and tag never disagree with what the binary reports. The tag is what serve's
+# default --init-image names (LUG_IMAGE in CMakeLists.txt, plus :v<version>).
+# scripts/image-smoke-test.sh builds and checks this image with podman, where there is no
+# Docker engine; its header says what it checks.
+
+FROM debian:bookworm AS build
+
+# The same Debian packages as a developer machine (the "build" group only), installed before
+# the sources are copied so that this layer survives source changes.
+COPY scripts/install-deps.sh /src/scripts/install-deps.sh
+RUN /src/scripts/install-deps.sh build
+
+# The cache mount below keeps ccache's objects between builds without putting them in a layer.
+# Without the sloppiness ccache refuses every file: they all use the precompiled header.
+ENV CCACHE_DIR=/var/cache/ccache CCACHE_SLOPPINESS=pch_defines,time_macros
+WORKDIR /src
+COPY . .
+
+ARG VERSION
+# Tests are CI's job, not the image's. Warnings are not errors here: -Wnull-dereference only
+# acts in optimised builds, where GCC 12 reports false positives inside Boost.Asio and
+# libstdc++ headers (the dev and asan builds, at -O0, never see them).
+RUN --mount=type=cache,target=/var/cache/ccache \
+    cmake --preset release -DLUG_BUILD_TESTS=OFF -DLUG_WARNINGS_AS_ERRORS=OFF \
+ && cmake --build --preset release \
+ && cmake --install build/release --strip --prefix /out \
+ && reported="$(/out/bin/longhorn-uninstall-guard --version)" \
+ && if [ "$reported" != "longhorn-uninstall-guard ${VERSION}" ]; then \
+      echo "--build-arg VERSION=${VERSION} does not match the binary: $reported" >&2; exit 1; \
+    fi
+
+FROM debian:bookworm-slim
+
+# Only the shared libraries the binary links (ldd on the release build; libstdc++6, libgcc-s1
+# and libc6 are already in the base). No ca-certificates: the API server's CA always comes
+# from the service account's ca.crt or the kubeconfig, never from the system store.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libprometheus-cpp-core1.0 \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/*
+
+# The path the injected init container's command names (guard/init_container.hpp).
+COPY --from=build /out/bin/longhorn-uninstall-guard /usr/local/bin/longhorn-uninstall-guard
+# A library added to the build but not to the list above fails here, not in a cluster.
+RUN if ldd /usr/local/bin/longhorn-uninstall-guard | grep 'not found'; then \
+      echo "add the package of each missing library to the apt-get install above" >&2; exit 1; \
+    fi
+
+ARG VERSION
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="longhorn-uninstall-guard" \
+      org.opencontainers.image.description="Admission webhook that makes uninstalling Longhorn safe" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+
+# Numeric, so that runAsNonRoot can verify it without an /etc/passwd entry; the same uid and
+# gid as the injected init container's securityContext (guard/init_container.hpp).
+USER 65532:65532
+# serve's default --listen port.
+EXPOSE 8443
+ENTRYPOINT ["/usr/local/bin/longhorn-uninstall-guard"]

@@ -1,0 +1,1 @@
+"""Helpers of bench/bench.py: settings, processes, load generation, held requests, report."""

@@ -1,0 +1,141 @@
+#include "invariants.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "guard/init_container.hpp"
+
+namespace lug::fuzz {
+namespace {
+
+using json = nlohmann::json;
+
+json parse_or_fail(std::string_view text, std::string_view what) {
+  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) fail(what, text);
+  return parsed;
+}
+
+const json& member_or_fail(const json& object, const char* key, std::string_view what) {
+  if (!object.is_object() || !object.contains(key)) fail(what, object.dump(-1, ' ', false, json::error_handler_t::replace));
+  return object.at(key);
+}
+
+bool is_string_array(const json& value) {
+  if (!value.is_array()) return false;
+  for (const auto& item : value) {
+    if (!item.is_string()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void fail(std::string_view what, std::string_view detail) {
+  std::fprintf(stderr, "\n==== invariant broken: %.*s\n", static_cast<int>(what.size()), what.data());
+  if (!detail.empty()) {
+    // Enough to see the shape; the whole input is in the crash artifact.
+    constexpr std::size_t shown = 2000;
+    const auto excerpt = detail.substr(0, shown);
+    std::fprintf(stderr, "%.*s%s\n", static_cast<int>(excerpt.size()), excerpt.data(),
+                 detail.size() > shown ? "..." : "");
+  }
+  std::abort();
+}
+
+std::string base64_decode(std::string_view text) {
+  require(text.size() % 4 == 0, "base64 text is a whole number of 4-character groups", text);
+  std::string out(text.size() / 4 * 3, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  require(length >= 0, "base64 text decodes", text);
+  // EVP_DecodeBlock counts the bytes that '=' padding stands for.
+  std::size_t padding = 0;
+  if (!text.empty() && text.back() == '=') ++padding;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
+  out.resize(static_cast<std::size_t>(length) - padding);
+  return out;
+}
+
+json check_answer(std::string_view body, const admission::admission_request& request) {
+  const json review = parse_or_fail(body, "the encoded review is JSON");
+  require(review.is_object(), "the encoded review is a JSON object", body);
+  require(review.value("kind", "") == "AdmissionReview", "the answer is of kind AdmissionReview", body);
+  require(review.value("apiVersion", "") == request.review_api_version, "the answer echoes the request's apiVersion",
+          body);
+  const json& response = member_or_fail(review, "response", "the answer has a response");
+  require(response.is_object(), "the response is an object", body);
+  const json& uid = member_or_fail(response, "uid", "the response has a uid");
+  require(uid.is_string() && uid.get_ref<const std::string&>() == request.uid, "the response uid equals the request uid",
+          body);
+  const json& allowed = member_or_fail(response, "allowed", "the response says whether the request is allowed");
+  require(allowed.is_boolean(), "allowed is a boolean", body);
+
+  if (!allowed.get<bool>()) {
+    const json& status = member_or_fail(response, "status", "a denial carries a status");
+    const json& code = member_or_fail(status, "code", "a denial's status has a code");
+    require(code.is_number_integer() && code.get<int>() >= 400 && code.get<int>() < 600,
+            "a denial's code is an HTTP error status", body);
+    const json& message = member_or_fail(status, "message", "a denial's status has a message");
+    require(message.is_string() && !message.get_ref<const std::string&>().empty(), "a denial says why", body);
+    require(!response.contains("patch"), "a denial carries no patch", body);
+  }
+  if (response.contains("patch")) {
+    require(response.value("patchType", "") == "JSONPatch", "a patch comes with patchType JSONPatch", body);
+    const json& patch = response.at("patch");
+    require(patch.is_string(), "the patch is a base64 string", body);
+    const json operations =
+        parse_or_fail(base64_decode(patch.get_ref<const std::string&>()), "the decoded patch is JSON");
+    require(operations.is_array() && !operations.empty(), "the decoded patch is a non-empty JSON array", body);
+  } else {
+    require(!response.contains("patchType"), "no patchType without a patch", body);
+  }
+  if (response.contains("warnings")) {
+    require(is_string_array(response.at("warnings")), "warnings are a list of strings", body);
+  }
+  return response;
+}
+
+json check_patch(const json& pod, std::string_view patch_text) {
+  const json operations = parse_or_fail(patch_text, "the patch is JSON");
+  require(operations.is_array() && !operations.empty(), "the patch is a non-empty JSON array", patch_text);
+  json patched;
+  try {
+    patched = pod.patch(operations);
+  } catch (const json::exception& e) {
+    fail("the patch applies to the pod it was built for", std::string(e.what()) + "\npatch: " + std::string(patch_text));
+  }
+
+  const json& init_containers = patched.at("spec").at("initContainers");
+  require(init_containers.is_array() && !init_containers.empty(), "the patched pod has init containers",
+          patch_text);
+  const json& first = init_containers.at(0);
+  require(first.is_object() && first.value("name", "") == guard::init_container_name,
+          "the guard's init container comes first", patch_text);
+
+  const json& spec = pod.at("spec");
+  const auto original = spec.find("initContainers");
+  const bool had_list = original != spec.end() && original->is_array() && !original->empty();
+  if (had_list) {
+    require(init_containers.size() == original->size() + 1, "the pod's own init containers are all kept", patch_text);
+    for (std::size_t i = 0; i < original->size(); ++i) {
+      require(init_containers.at(i + 1) == original->at(i), "the pod's own init containers keep their order",
+              patch_text);
+    }
+  } else {
+    require(init_containers.size() == 1, "a pod without init containers gets exactly ours", patch_text);
+  }
+
+  json rest = patched;
+  if (original != spec.end()) {
+    rest["spec"]["initContainers"] = *original;
+  } else {
+    rest["spec"].erase("initContainers");
+  }
+  require(rest == pod, "the patch changes nothing but spec.initContainers", patch_text);
+  return patched;
+}
+
+}  // namespace lug::fuzz
