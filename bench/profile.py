@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -80,7 +81,7 @@ def main() -> int:
         procs.stop(guard.proc, 60)
         for mode in ("--no-children", "--children"):
             report = subprocess.run(["perf", "report", "-i", out_file, mode, "--stdio", "--percent-limit", "1",
-                                     "-g", "none", "--sort", "dso,symbol", "--comm", "longhorn-uninst"],
+                                     "-g", "none", "--sort", "dso,symbol", "--comm", os.path.basename(args.guard)[:15]],
                                     capture_output=True, text=True)
             print(f"# perf report {mode}")
             print("\n".join(line.rstrip()[:160] for line in report.stdout.splitlines()
@@ -99,7 +100,16 @@ def main() -> int:
         # A fixed number of requests on few connections: the tools are slow.
         subprocess.run(["h2load", "--h1", "-c", "4", "-n", str(args.requests), "-d", body,
                         "-H", "content-type: application/json", url], capture_output=True, check=False)
-    procs.stop(guard.proc, 60)
+    # heaptrack's wrapper script does not pass SIGTERM on: stop the guard itself first, so
+    # it exits normally and the wrapper writes its data.
+    for pid in procs.descendants(guard.proc.pid):
+        if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == os.path.basename(args.guard):
+            os.kill(pid, signal.SIGTERM)
+    try:
+        guard.proc.wait(60)
+    except subprocess.TimeoutExpired:
+        pass
+    procs.stop(guard.proc, 10)
     if args.tool == "callgrind":
         annotated = subprocess.run(["callgrind_annotate", "--inclusive=no", out_file], capture_output=True, text=True)
         print(f"# {args.requests} requests; divide Ir by that for instructions per request")

@@ -7,7 +7,10 @@ function(lug_set_warnings target)
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
     -Wnull-dereference -Wimplicit-fallthrough)
   if(LUG_WARNINGS_AS_ERRORS)
-    target_compile_options(${target} PRIVATE -Werror)
+    # -Wnull-dereference stays a warning: with optimisation, GCC 12 reports false positives
+    # from inlined Boost.Asio and libstdc++ code (scheduler.ipp, shared_ptr_base.h), which
+    # would break only the release build.
+    target_compile_options(${target} PRIVATE -Werror -Wno-error=null-dereference)
   endif()
 endfunction()
 

@@ -91,6 +91,13 @@ def children(pid: int) -> list[int]:
     return kids
 
 
+def descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    for child in children(pid):
+        found += [child, *descendants(child)]
+    return found
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes (all their threads), in seconds."""
     total = 0

@@ -76,6 +76,8 @@ def start_nginx(reference_conf: str, work: str, certs: pki, cpus: list[int]) -> 
 def start_standin(root: str, work: str, certs: pki, cpus: list[int]) -> server:
     ready = os.path.join(work, "standin.ready")
     log = os.path.join(work, "standin.log")
+    if os.path.exists(ready):
+        os.remove(ready)  # a previous run's: its port is gone
     proc = procs.start([
         "python3", os.path.join(root, "tests/support/kube_api_standin.py"),
         "--listen", "127.0.0.1:0", "--tls-cert", certs.cert, "--tls-key", certs.key,
