@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import holds, load, procs, servers, settings  # noqa: E402
+
+# Frames whose inclusive share says where a request's time goes.
+INCLUSIVE_OF_INTEREST = (r"\[\.\] (lug::(admission|log|transport|guard|kube)::|nlohmann::json_abi\w*::basic_json<.*>::parse<|"
+                         r"spdlog::logger::log_<|SSL_read\b|SSL_write\b|__libc_sendmsg|__libc_recvmsg|"
+                         r"__GI___libc_write|malloc_consolidate)")
 
 CASES = {
     "out-of-scope": ("/validate", "other-pod.json", "false"),
@@ -83,9 +89,12 @@ def main() -> int:
             report = subprocess.run(["perf", "report", "-i", out_file, mode, "--stdio", "--percent-limit", "1",
                                      "-g", "none", "--sort", "dso,symbol", "--comm", os.path.basename(args.guard)[:15]],
                                     capture_output=True, text=True)
+            lines = [line for line in report.stdout.splitlines() if line.strip() and not line.startswith("#")]
+            if mode == "--children":
+                # Inclusive time, only for the frames that name a cost: the rest is Asio plumbing.
+                lines = [line for line in lines if re.search(INCLUSIVE_OF_INTEREST, line)]
             print(f"# perf report {mode}")
-            print("\n".join(line.rstrip()[:160] for line in report.stdout.splitlines()
-                            if line.strip() and not line.startswith("#")))
+            print("\n".join(re.sub(r"\s+", " ", line)[:160] for line in lines))
         return 0
 
     if args.case == "holds":
@@ -100,16 +109,17 @@ def main() -> int:
         # A fixed number of requests on few connections: the tools are slow.
         subprocess.run(["h2load", "--h1", "-c", "4", "-n", str(args.requests), "-d", body,
                         "-H", "content-type: application/json", url], capture_output=True, check=False)
-    # heaptrack's wrapper script does not pass SIGTERM on: stop the guard itself first, so
-    # it exits normally and the wrapper writes its data.
-    for pid in procs.descendants(guard.proc.pid):
-        if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == os.path.basename(args.guard):
-            os.kill(pid, signal.SIGTERM)
-    try:
-        guard.proc.wait(60)
-    except subprocess.TimeoutExpired:
-        pass
-    procs.stop(guard.proc, 10)
+    if args.tool == "heaptrack":
+        # heaptrack's wrapper script does not pass SIGTERM on: stop the guard itself, so it
+        # exits normally, and let the wrapper finish writing its data.
+        for pid in procs.descendants(guard.proc.pid):
+            if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == os.path.basename(args.guard):
+                os.kill(pid, signal.SIGTERM)
+        try:
+            guard.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            pass
+    procs.stop(guard.proc, 60)
     if args.tool == "callgrind":
         annotated = subprocess.run(["callgrind_annotate", "--inclusive=no", out_file], capture_output=True, text=True)
         print(f"# {args.requests} requests; divide Ir by that for instructions per request")
@@ -120,10 +130,31 @@ def main() -> int:
     else:
         produced = [f for f in os.listdir(args.work) if f.startswith("heaptrack.out")]
         for name in produced:
-            analysed = subprocess.run(["heaptrack_print", os.path.join(args.work, name)],
-                                      capture_output=True, text=True)
-            print("\n".join(analysed.stdout.splitlines()[:120]))
+            analysed = subprocess.run(["heaptrack_print", "-f", os.path.join(args.work, name), "-p", "1", "-a", "0",
+                                       "-T", "0", "-n", "10", "-s", "2"], capture_output=True, text=True)
+            print(condensed_peaks(analysed.stdout))
     return 0
+
+
+def condensed_peaks(text: str, frames: int = 6) -> str:
+    """heaptrack_print's peak consumers, one line each: the size, then the first frames of
+    each backtrace (source locations dropped), plus the closing totals."""
+    out: list[str] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if "peak memory consumed" in stripped or ("consumed over" in stripped and stripped.endswith("from:")):
+            current = [stripped]
+            out.append("")
+            continue
+        if stripped.startswith(("peak heap", "peak RSS", "total runtime")):
+            out.append(stripped)
+            current = None
+            continue
+        if current is not None and stripped and not stripped.startswith(("at /", "in /")) and len(current) <= frames:
+            current.append(stripped[:100])
+            out[-1] = " <- ".join(current)
+    return "\n".join(line for line in out if line)
 
 
 if __name__ == "__main__":
