@@ -3,7 +3,9 @@
 // header and body limits, header first, then the body; pipelined requests in turn until
 // one is not keep-alive or the bytes run out) and answered by the real routes: /validate
 // and /mutate (admission/http_endpoint with the guard's policies), /healthz, /metrics.
-// No sockets: a beast::test::stream holds the input.
+// No sockets: a beast::test::stream holds the input. Not repeated here: the server's own
+// size check of a header block that arrived whole, and its error answers to unreadable
+// requests, which live inside server.cpp.
 //
 // Invariants, per request answered:
 // - a parsed request stays within the body limit;
