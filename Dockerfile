@@ -46,7 +46,7 @@ FROM debian:bookworm-slim
 # from the service account's ca.crt or the kubeconfig, never from the system store.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libprometheus-cpp-core1.0 \
+      libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 libprometheus-cpp-core1.0 libsimdjson14 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 

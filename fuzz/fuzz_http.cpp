@@ -107,7 +107,7 @@ void check_status_body(const transport::response& res) {
 }
 
 void check_admission_answer(std::string_view endpoint, const transport::request& req, const transport::response& res) {
-  const auto decoded = admission::decode_review(req.body());
+  auto decoded = admission::decode_review(req.body());
   if (!admission::is_json_content_type(req[http::field::content_type])) {
     require(res.result() == http::status::unsupported_media_type, "a body that is not JSON by its type is refused with 415",
             res.body());
@@ -119,7 +119,8 @@ void check_admission_answer(std::string_view endpoint, const transport::request&
     return;
   }
   require(res.result() == http::status::ok, "an AdmissionReview is answered with 200", res.body());
-  const auto& request = std::get<admission::admission_request>(decoded);
+  auto& request = std::get<admission::admission_request>(decoded);
+  fuzz::check_decoded_object(req.body(), request);
   const auto response = fuzz::check_answer(res.body(), request);
   const bool allowed = response.at("allowed").get<bool>();
   if (!guard::classify(request, guard::uninstall_job{}).in_scope) {

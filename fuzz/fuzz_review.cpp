@@ -96,7 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(!error->message.empty(), "a decode error says what is wrong");
     return 0;
   }
-  const auto& request = std::get<admission::admission_request>(decoded);
+  auto& request = std::get<admission::admission_request>(decoded);
+  fuzz::check_decoded_object(body, request);
   require(!request.uid.empty(), "a decoded request has a uid");
   require(request.review_api_version == admission::review_v1 || request.review_api_version == admission::review_v1beta1,
           "a decoded request has a known review apiVersion", request.review_api_version);

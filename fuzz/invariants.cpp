@@ -45,6 +45,50 @@ void fail(std::string_view what, std::string_view detail) {
   std::abort();
 }
 
+void check_decoded_object(std::string_view body, admission::admission_request& request) {
+  const auto error = admission::decode_object(body, request);
+  require(!error, "a body decode_review accepted decodes to a DOM too", error ? error->message : "");
+  const json& object = request.object;
+  require(request.has_object == !object.is_null(), "has_object says whether request.object is there");
+  const json* metadata = object.is_object() && object.contains("metadata") ? &object.at("metadata") : nullptr;
+  const auto& read = request.metadata;
+  require(read.present == (metadata != nullptr && metadata->is_object()), "metadata.present matches the DOM");
+  if (!read.present) return;
+  const auto string_member = [](const json& parent, const char* key) {
+    const auto it = parent.find(key);
+    return it != parent.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  require(read.name == string_member(*metadata, "name"), "metadata.name matches the DOM", read.name);
+  require(read.generate_name == string_member(*metadata, "generateName"), "metadata.generateName matches the DOM");
+  std::size_t string_labels = 0;
+  if (const auto labels = metadata->find("labels"); labels != metadata->end() && labels->is_object()) {
+    for (const auto& [key, value] : labels->items()) {
+      if (!value.is_string()) {
+        require(read.label(key) == nullptr, "a label that is not a string is not read", key);
+        continue;
+      }
+      ++string_labels;
+      require(read.label(key) != nullptr && *read.label(key) == value.get<std::string>(), "a label matches the DOM", key);
+    }
+  }
+  require(read.labels.size() == string_labels, "no label is read that the DOM does not have");
+  std::size_t owners = 0;
+  if (const auto refs = metadata->find("ownerReferences"); refs != metadata->end() && refs->is_array()) {
+    for (const auto& ref : *refs) {
+      if (!ref.is_object()) continue;
+      require(owners < read.owner_references.size(), "every ownerReference object is read");
+      const auto& owner = read.owner_references[owners++];
+      const auto controller = ref.find("controller");
+      require(owner.controller == (controller != ref.end() && controller->is_boolean() && controller->get<bool>()),
+              "ownerReference.controller matches the DOM");
+      require(owner.api_version == string_member(ref, "apiVersion") && owner.kind == string_member(ref, "kind") &&
+                  owner.name == string_member(ref, "name"),
+              "ownerReference apiVersion/kind/name match the DOM");
+    }
+  }
+  require(read.owner_references.size() == owners, "no ownerReference is read that the DOM does not have");
+}
+
 std::string base64_decode(std::string_view text) {
   require(text.size() % 4 == 0, "base64 text is a whole number of 4-character groups", text);
   std::string out(text.size() / 4 * 3, '\0');

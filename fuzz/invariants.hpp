@@ -21,6 +21,12 @@ inline void require(bool holds, std::string_view what, std::string_view detail =
 // Strict RFC 4648 base64 (with padding), as the API server decodes the `patch` field.
 std::string base64_decode(std::string_view text);
 
+// Decoding in two steps agrees with itself: when decode_review accepted `body`,
+// decode_object accepts it too (simdjson and nlohmann agree it is JSON), and the metadata
+// decode_review copied out is what the object's DOM says (name, generateName, the
+// string-valued labels, the object-valued ownerReferences). Fills request.object.
+void check_decoded_object(std::string_view body, admission::admission_request& request);
+
 // The AdmissionReview an endpoint encoded in answer to `request`: a JSON object of kind
 // AdmissionReview in the request's apiVersion whose response echoes the request's uid;
 // `allowed` a boolean; a denial carries a status with a code >= 400 and a message; a patch

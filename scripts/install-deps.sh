@@ -9,7 +9,7 @@ set -euo pipefail
 
 build_packages=(
   cmake ninja-build g++ ccache pkg-config
-  libboost1.81-dev libssl-dev nlohmann-json3-dev libspdlog-dev libcxxopts-dev libyaml-cpp-dev
+  libboost1.81-dev libssl-dev nlohmann-json3-dev libspdlog-dev libcxxopts-dev libyaml-cpp-dev libsimdjson-dev
   # we link only its core library (libprometheus-cpp-core1.0 at run time); the -dev package
   # also brings civetweb, curl and zlib headers because its CMake config asks for them
   prometheus-cpp-dev

@@ -806,10 +806,26 @@ def review_body(name):
         return f.read()
 '
 
+# check_sanitizer_reports
+# Under the asan preset a sanitizer report in any file of the run (the guard's stderr logs,
+# captured command output) fails the test, even when the process carried on (UBSan) or was
+# not stopped with a checked exit code. A no-op in other builds: nothing ever prints these.
+check_sanitizer_reports() {
+  local reports
+  reports="$(grep -r -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error: ' "$LUG_WORK" 2>/dev/null)"
+  if [ -n "$reports" ]; then
+    local file
+    for file in $reports; do
+      fail "sanitizer report in $file" "$(grep -m 1 -A 12 -E 'ERROR: (Address|Leak)Sanitizer|runtime error: ' "$file" | head -c 3000)"
+    done
+  fi
+}
+
 # finish
 # Prints the closing line "N passed, M failed" and exits 1 when a check failed (after
 # showing the tail of each guard log of the run) or when no check ran at all, else 0.
 finish() {
+  check_sanitizer_reports
   if [ "$LUG_FAILED" -gt 0 ]; then
     local log
     for log in "${LUG_GUARD_LOGS[@]}"; do

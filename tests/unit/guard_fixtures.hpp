@@ -1,7 +1,9 @@
 // Admission requests for guard tests, built in code so each test states what differs.
 #pragma once
 
+#include <stdexcept>
 #include <string>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -25,17 +27,30 @@ inline nlohmann::json job_pod(const std::string& ns = "longhorn-system", const s
       "serviceAccountName":"longhorn-service-account","restartPolicy":"Never"}})");
 }
 
-inline admission::admission_request pod_create(nlohmann::json pod, const std::string& ns = "longhorn-system") {
-  admission::admission_request r;
-  r.review_api_version = "admission.k8s.io/v1";
-  r.uid = "uid-test";
-  r.operation = "CREATE";
-  r.kind_version = "v1";
-  r.kind = "Pod";
-  r.resource = "pods";
-  r.namespace_name = ns;
-  r.object = std::move(pod);
-  return r;
+// Decodes `request` (the inside of an AdmissionReview) the way the webhook does: the review
+// text through decode_review, then the object's DOM through decode_object.
+inline admission::admission_request decoded(const nlohmann::json& request) {
+  const nlohmann::json review = {
+      {"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}};
+  const std::string body = review.dump();
+  auto result = admission::decode_review(body);
+  if (auto* error = std::get_if<admission::decode_error>(&result)) {
+    throw std::runtime_error("test review does not decode: " + error->message);
+  }
+  auto& out = std::get<admission::admission_request>(result);
+  if (auto error = admission::decode_object(body, out)) {
+    throw std::runtime_error("test review object does not decode: " + error->message);
+  }
+  return std::move(out);
+}
+
+inline admission::admission_request pod_create(const nlohmann::json& pod, const std::string& ns = "longhorn-system") {
+  return decoded({{"uid", "uid-test"},
+                  {"operation", "CREATE"},
+                  {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
+                  {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
+                  {"namespace", ns},
+                  {"object", pod}});
 }
 
 }  // namespace lug::test

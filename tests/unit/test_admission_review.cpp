@@ -7,7 +7,7 @@
 using lug::admission::admission_request;
 using lug::admission::decode_error;
 using lug::admission::decode_review;
-using lug::admission::json_depth;
+using lug::admission::decode_object;
 
 namespace {
 
@@ -40,7 +40,9 @@ TEST_SUITE("decoding an AdmissionReview") {
     CHECK(r.resource == "pods");
     CHECK(r.namespace_name == "longhorn-system");
     CHECK(r.dry_run);
-    CHECK(r.generate_name == "longhorn-uninstall-");
+    CHECK(r.metadata.generate_name == "longhorn-uninstall-");
+    CHECK(r.has_object);
+    CHECK(r.object.is_null());  // built only on request (decode_object)
     CHECK(r.display_name() == "longhorn-uninstall-*");
   }
   TEST_CASE("a v1beta1 review is accepted and remembered so the answer is in kind") {
@@ -78,13 +80,22 @@ TEST_SUITE("decoding an AdmissionReview") {
     CHECK(r.kind.empty());
     CHECK(r.namespace_name.empty());
     CHECK_FALSE(r.dry_run);
-    CHECK(r.generate_name.empty());
+    CHECK(r.metadata.generate_name.empty());
+    CHECK_FALSE(r.metadata.present);
   }
   TEST_CASE("invalid UTF-8 inside a string is a decode error, not a crash") {
     std::string body = review("admission.k8s.io/v1", R"({"uid":"u","namespace":"bad\xff"})");
     CHECK(error_of(body).find("not valid JSON") != std::string::npos);
   }
-  TEST_CASE("nesting deeper than the limit is refused before parsing") {
+  TEST_CASE("nesting up to the limit decodes; one level more is refused") {
+    const auto nested = [](int depth) {
+      return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
+    };
+    // A bare array is not an object: refused, but for that reason and not its depth.
+    CHECK(error_of(nested(lug::admission::max_json_depth)).find("not an object") != std::string::npos);
+    CHECK(error_of(nested(lug::admission::max_json_depth + 1)).find("deeper than 128") != std::string::npos);
+  }
+  TEST_CASE("nesting far deeper than the limit is refused without exhausting the stack") {
     const int depth = 200'000;
     std::string deep(static_cast<std::size_t>(depth), '[');
     deep += std::string(static_cast<std::size_t>(depth), ']');
@@ -92,11 +103,71 @@ TEST_SUITE("decoding an AdmissionReview") {
   }
 }
 
-TEST_SUITE("measuring JSON depth") {
-  TEST_CASE("brackets inside strings and escaped quotes do not count") {
-    CHECK(json_depth(R"({"a":"[[[[\"{{"})", 10) == 1);
-    CHECK(json_depth(R"([[{"a":[1]}]])", 10) == 4);
-    CHECK(json_depth("42", 10) == 0);
+TEST_SUITE("the object's metadata, read while decoding") {
+  std::string with_object(const std::string& object) {
+    return review("admission.k8s.io/v1", R"({"uid":"u","operation":"CREATE","object":)" + object + "}");
   }
-  TEST_CASE("the scan stops as soon as the limit is passed") { CHECK(json_depth("[[[[[[[[", 3) == 4); }
+  admission_request decoded(const std::string& body) {
+    auto result = decode_review(body);
+    REQUIRE(std::holds_alternative<admission_request>(result));
+    return std::get<admission_request>(std::move(result));
+  }
+
+  TEST_CASE("labels with string values, ownerReferences, name and generateName are read") {
+    const auto r = decoded(with_object(
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c"}]},"metadata":{"name":"p-1","generateName":"p-",)"
+        R"("labels":{"job-name":"longhorn-uninstall","n":7,"e":""},)"
+        R"("ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"longhorn-uninstall","controller":true},)"
+        R"({"apiVersion":"v1","kind":"Node","name":"n","controller":"true"},"junk"]}})"));
+    CHECK(r.metadata.present);
+    CHECK(r.metadata.name == "p-1");
+    CHECK(r.name == "p-1");  // request.name absent: the object's name stands in
+    CHECK(r.metadata.generate_name == "p-");
+    REQUIRE(r.metadata.label("job-name") != nullptr);
+    CHECK(*r.metadata.label("job-name") == "longhorn-uninstall");
+    CHECK(r.metadata.label("n") == nullptr);  // a number is not a label value
+    REQUIRE(r.metadata.label("e") != nullptr);
+    CHECK(r.metadata.label("e")->empty());
+    REQUIRE(r.metadata.owner_references.size() == 2);  // "junk" is not an owner
+    CHECK(r.metadata.owner_references[0].controller);
+    CHECK(r.metadata.owner_references[0].api_version == "batch/v1");
+    CHECK(r.metadata.owner_references[0].name == "longhorn-uninstall");
+    CHECK_FALSE(r.metadata.owner_references[1].controller);  // the string "true" is not true
+  }
+  TEST_CASE("a key given twice keeps its last value, as the API server reads it") {
+    const auto r = decoded(with_object(
+        R"({"metadata":{"labels":{"job-name":"a","job-name":"b"},"name":"x","name":"y"}})"));
+    REQUIRE(r.metadata.label("job-name") != nullptr);
+    CHECK(*r.metadata.label("job-name") == "b");
+    CHECK(r.metadata.labels.size() == 1);
+    CHECK(r.metadata.name == "y");
+  }
+  TEST_CASE("escaped keys and values are compared unescaped") {
+    const auto r = decoded(with_object(R"({"metadata":{"labels":{"job\u002dname":"longhorn\u002duninstall"}}})"));
+    REQUIRE(r.metadata.label("job-name") != nullptr);
+    CHECK(*r.metadata.label("job-name") == "longhorn-uninstall");
+  }
+  TEST_CASE("a null or absent object has no metadata") {
+    CHECK_FALSE(decoded(with_object("null")).has_object);
+    CHECK_FALSE(decoded(with_object("null")).metadata.present);
+    CHECK_FALSE(decoded(review("admission.k8s.io/v1", R"({"uid":"u"})")).has_object);
+  }
+  TEST_CASE("decode_object builds the DOM of the object from the same body") {
+    const auto body = with_object(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c"}]}})");
+    auto r = decoded(body);
+    CHECK_FALSE(decode_object(body, r).has_value());
+    CHECK(r.object.at("spec").at("containers").at(0).at("name") == "c");
+  }
+  TEST_CASE("a body the DOM parser refuses is an error from decode_object, not an exception") {
+    admission_request r;
+    const auto error = decode_object("{not json", r);
+    REQUIRE(error.has_value());
+    CHECK(error->message.find("request.object") != std::string::npos);
+  }
+  TEST_CASE("a big body decodes, and the next small one still does") {
+    std::string big_value(1 << 20, 'x');
+    const auto big = decoded(with_object(R"({"metadata":{"name":"big"},"data":")" + big_value + R"("})"));
+    CHECK(big.metadata.name == "big");
+    CHECK(decoded(with_object(R"({"metadata":{"name":"small"}})")).metadata.name == "small");
+  }
 }

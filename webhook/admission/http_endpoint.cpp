@@ -48,7 +48,12 @@ transport::handler make_review_endpoint(std::string endpoint, review_handler& ha
     if (auto* error = std::get_if<decode_error>(&decoded)) {
       co_return reject(req, ctx, endpoint, observer, http::status::bad_request, error->message);
     }
-    const auto& request = std::get<admission_request>(decoded);
+    auto& request = std::get<admission_request>(decoded);
+    if (handler.wants_object(request)) {
+      if (auto error = decode_object(req.body(), request)) {
+        co_return reject(req, ctx, endpoint, observer, http::status::bad_request, error->message);
+      }
+    }
 
     review_context context{endpoint, ctx.received, std::nullopt};
     if (const auto timeout = transport::query_parameter(req.target(), "timeout"); !timeout.empty()) {

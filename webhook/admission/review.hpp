@@ -5,15 +5,22 @@
 // apiVersion and a non-empty string request.uid; anything else is a decode_error the
 // HTTP layer answers with 400, because without a uid there is nothing to answer to.
 // Inner fields are read tolerantly: a field of the wrong type reads as absent, so a
-// strange object still gets a decision instead of an exception. Nesting deeper than
-// max_json_depth is refused before parsing.
+// strange object still gets a decision instead of an exception.
+//
+// Decoding is two-step because most reviews are decided by a few fields. decode_review
+// validates the whole body (syntax, UTF-8, nesting) with simdjson and copies out only the
+// envelope and the object's metadata (object_metadata); decode_object builds the full
+// nlohmann DOM of request.object for the policies that edit it (the mutator, in scope).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include <nlohmann/json.hpp>
+
+#include "admission/object_metadata.hpp"
 
 namespace lug::admission {
 
@@ -33,10 +40,12 @@ struct admission_request {
   std::string resource;  // e.g. "pods"
   std::string sub_resource;
   std::string namespace_name;
-  std::string name;           // often empty for a CREATE
-  std::string generate_name;  // object.metadata.generateName, when present
+  std::string name;  // request.name, else object.metadata.name; often empty for a CREATE
   bool dry_run = false;
-  nlohmann::json object;  // the object as sent; null when absent
+  bool has_object = false;   // request.object is present and not null
+  object_metadata metadata;  // of request.object
+  // The object as sent: null until decode_object fills it.
+  nlohmann::json object;
 
   // "name" or, for objects named by the server, "generateName*" (for logs and messages).
   std::string display_name() const;
@@ -48,8 +57,10 @@ struct decode_error {
 
 std::variant<admission_request, decode_error> decode_review(std::string_view body);
 
-// Deepest nesting of arrays/objects in a JSON text, stopping early past `limit`.
-// Strings are skipped correctly, so brackets inside them do not count.
-int json_depth(std::string_view text, int limit);
+// Fills request.object from the same body decode_review accepted. Fails only if the two
+// parsers disagree on a corner of JSON (simdjson refuses integers beyond 64 bits that
+// nlohmann would accept, nlohmann may refuse a number simdjson took), which the API
+// server never sends.
+std::optional<decode_error> decode_object(std::string_view body, admission_request& request);
 
 }  // namespace lug::admission

@@ -25,6 +25,9 @@ class review_handler {
   virtual ~review_handler() = default;
   virtual boost::asio::awaitable<admission_response> review(const admission_request& request,
                                                             const review_context& context) = 0;
+  // Whether review() reads request.object, so the pipeline must build its DOM first
+  // (decode_object). Asked after decode_review; most requests are decided without it.
+  virtual bool wants_object(const admission_request&) const { return false; }
 };
 
 }  // namespace lug::admission

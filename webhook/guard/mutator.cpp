@@ -10,6 +10,10 @@ boost::asio::awaitable<admission::admission_response> mutator::review(const admi
   co_return decide(request);
 }
 
+bool mutator::wants_object(const admission::admission_request& request) const {
+  return classify(request, job_).in_scope;
+}
+
 admission::admission_response mutator::decide(const admission::admission_request& request) const {
   const auto scope = classify(request, job_);
   if (!scope.in_scope) return admission::allowed(scope.why);

@@ -18,7 +18,11 @@ class mutator final : public admission::review_handler {
   boost::asio::awaitable<admission::admission_response> review(const admission::admission_request& request,
                                                                const admission::review_context& context) override;
 
-  // The decision itself, without the coroutine (for tests and for review()).
+  // Only the uninstall Job's pods are edited, so only they need their object decoded.
+  bool wants_object(const admission::admission_request& request) const override;
+
+  // The decision itself, without the coroutine (for tests and for review()); expects
+  // request.object decoded when wants_object() said so.
   admission::admission_response decide(const admission::admission_request& request) const;
 
  private:
