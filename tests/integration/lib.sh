@@ -215,7 +215,7 @@ guard_serve_args() {
 }
 
 # start_guard [EXTRA_ARGS...]
-# Starts "$GUARD_BIN" with guard_serve_args plus EXTRA_ARGS in the background, stderr to a
+# Starts "$GUARD_BIN" (through $GUARD_WRAPPER when set) with guard_serve_args plus EXTRA_ARGS in the background, stderr to a
 # fresh log file, and waits (at most $LUG_START_TIMEOUT s) for the JSON log line
 # {"msg":"listening","address":"127.0.0.1:PORT"}. On success exports GUARD_PID, GUARD_PORT,
 # GUARD_ADDRESS, GUARD_URL (https://127.0.0.1:PORT), GUARD_LOG (stderr), GUARD_STDOUT and
@@ -228,7 +228,10 @@ start_guard() {
   GUARD_LOG="$LUG_WORK/guard.$n.log"
   GUARD_STDOUT="$LUG_WORK/guard.$n.stdout"
   LUG_GUARD_LOGS+=("$GUARD_LOG")
-  "$GUARD_BIN" "${GUARD_SERVE_ARGS[@]}" "$@" >"$GUARD_STDOUT" 2>"$GUARD_LOG" </dev/null &
+  # GUARD_WRAPPER: a command that execs the guard (e.g. "taskset -c 0"), so $! stays its pid.
+  local wrapper=()
+  [ -n "${GUARD_WRAPPER:-}" ] && read -r -a wrapper <<<"$GUARD_WRAPPER"
+  "${wrapper[@]}" "$GUARD_BIN" "${GUARD_SERVE_ARGS[@]}" "$@" >"$GUARD_STDOUT" 2>"$GUARD_LOG" </dev/null &
   GUARD_PID=$!
   register_pid "$GUARD_PID"
   local deadline=$((SECONDS + LUG_START_TIMEOUT)) address=""
@@ -897,4 +900,35 @@ standin_control() {
   code="${out##*$'\n'}"
   printf '%s\n' "${out%$'\n'*}"
   [[ "$code" == 2?? ]]
+}
+
+# --- the guard's own resources, from /proc ------------------------------------------------------
+
+# guard_fds
+# Prints how many file descriptors $GUARD_PID has open (the entries of /proc/PID/fd),
+# or nothing when the process is gone.
+guard_fds() {
+  local fds
+  fds="$(ls -U "/proc/$GUARD_PID/fd" 2>/dev/null)" || return 0
+  printf '%s\n' "$fds" | grep -c .
+}
+
+# guard_rss_kb
+# Prints the resident set size of $GUARD_PID in KiB (VmRSS), or nothing when it is gone.
+guard_rss_kb() {
+  awk '$1 == "VmRSS:" { print $2 }' "/proc/$GUARD_PID/status" 2>/dev/null
+}
+
+# wait_guard_fds COUNT TIMEOUT_SECONDS
+# Polls (every 100 ms, at most TIMEOUT seconds) until $GUARD_PID has at most COUNT file
+# descriptors open: the way to see connections closed on the server side, which happens a
+# moment after the client closes. Sets GUARD_FDS to the last count; returns 1 on timeout.
+wait_guard_fds() {
+  local count="$1" deadline=$((SECONDS + $2))
+  while :; do
+    GUARD_FDS="$(guard_fds)"
+    [ -n "$GUARD_FDS" ] && [ "$GUARD_FDS" -le "$count" ] && return 0
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
 }

@@ -46,6 +46,8 @@ expect_usage_error "--listen nonsense" listen "${base[@]/#127.0.0.1:0/nonsense}"
 expect_usage_error "--listen 127.0.0.1:99999" listen "${base[@]/#127.0.0.1:0/127.0.0.1:99999}"
 expect_usage_error "--max-hold 5parsecs" max-hold "${base[@]}" --max-hold 5parsecs
 expect_usage_error "--shutdown-grace 5parsecs" shutdown-grace "${base[@]}" --shutdown-grace 5parsecs
+expect_usage_error "--threads 65 (above the limit of 64)" threads "${base[@]}" --threads 65
+expect_usage_error "--threads -1" threads "${base[@]}" --threads -1
 expect_usage_error "unknown flag --no-such-flag" no-such-flag "${base[@]}" --no-such-flag
 expect_usage_error "stray positional argument" surplus "${base[@]}" surplus
 
@@ -98,8 +100,27 @@ if start_guard; then
   first_log="$GUARD_LOG"
   assert_healthy "GET /healthz on the port from the listening line"
 
-  # A second instance with --listen 127.0.0.1:0 gets its own free port.
-  if start_guard --log-level debug; then
+  # By default one thread per CPU of the affinity mask (this machine has no cgroup CPU limit,
+  # or one we cannot predict, so only the upper bound is exact).
+  threads="$(jq -r '.threads' <<<"$line")"
+  cpus="$(nproc)"
+  if [ -n "$threads" ] && [ "$threads" -ge 1 ] && [ "$threads" -le "$cpus" ]; then
+    pass "the listening line reports between 1 and $cpus threads by default ($threads)"
+  else
+    fail "the listening line reports between 1 and $cpus threads by default" "$line"
+  fi
+
+  # Pinned to one CPU, it runs one thread: more would only hand requests to each other.
+  if command -v taskset >/dev/null 2>&1 && GUARD_WRAPPER="taskset -c 0" start_guard; then
+    assert_eq "pinned to one CPU (taskset), the default is one thread" 1 \
+      "$(wait_for_log '.msg == "listening"' 1 | jq -r .threads)"
+    stop_guard
+  fi
+
+  # A second instance with --listen 127.0.0.1:0 gets its own free port; --threads overrides
+  # the default.
+  if start_guard --log-level debug --threads 3; then
+    assert_eq "--threads 3 runs three threads" 3 "$(wait_for_log '.msg == "listening"' 1 | jq -r .threads)"
     assert_ne "a second instance picks another free port" "$first_port" "$GUARD_PORT"
     assert_healthy "the second instance serves too"
     assert_log_json_lines "--log-level debug: every log line is a JSON object with time, level, msg"

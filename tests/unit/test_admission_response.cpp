@@ -81,8 +81,17 @@ TEST_SUITE("encoding an admission response") {
         json::parse(adm::encode_review("admission.k8s.io/v1", "u", adm::with_warning(adm::allowed(""), "careful")));
     CHECK(body["response"]["warnings"] == json::array({"careful"}));
   }
-  TEST_CASE("a uid with invalid UTF-8 does not make encoding throw") {
-    CHECK_NOTHROW(adm::encode_review("admission.k8s.io/v1", "bad\xff", adm::allowed("")));
+  TEST_CASE("a uid with invalid UTF-8 still encodes to valid JSON, the bad byte replaced") {
+    const auto body = json::parse(adm::encode_review("admission.k8s.io/v1", "bad\xff", adm::allowed("")));
+    CHECK(body["response"]["uid"] == "bad\xef\xbf\xbd");
+  }
+  TEST_CASE("messages and warnings with quotes, backslashes, newlines and control bytes round-trip") {
+    const std::string message = "line 1\nsay \"true\" \\ tab\there \x01 gr\xc3\xbc\xc3\x9f";
+    const auto body = json::parse(adm::encode_review(
+        "admission.k8s.io/v1", "u", adm::with_warning(adm::denied(403, "Forbidden", message, ""), message)));
+    CHECK(body["response"]["status"]["message"] == message);
+    CHECK(body["response"]["status"]["code"] == 403);
+    CHECK(body["response"]["warnings"] == json::array({message}));
   }
 }
 

@@ -1,8 +1,7 @@
 #include "admission/response.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "admission/base64.hpp"
+#include "support/json_text.hpp"
 
 namespace lug::admission {
 
@@ -37,20 +36,40 @@ admission_response with_warning(admission_response response, std::string warning
 }
 
 std::string encode_review(std::string_view api_version, std::string_view uid, const admission_response& response) {
-  nlohmann::ordered_json body = {{"uid", uid}, {"allowed", response.allowed}};
+  // Written directly rather than through a DOM: this runs for every request. Strings go
+  // through append_json_string, so a uid or message with invalid UTF-8 cannot break it.
+  std::string out;
+  out.reserve(160 + uid.size() + (response.status ? response.status->message.size() : 0) +
+              (response.patch ? response.patch->size() * 4 / 3 + 4 : 0));
+  out += R"({"apiVersion":)";
+  append_json_string(out, api_version);
+  out += R"(,"kind":"AdmissionReview","response":{"uid":)";
+  append_json_string(out, uid);
+  out += response.allowed ? R"(,"allowed":true)" : R"(,"allowed":false)";
   if (response.status) {
-    body["status"] = {{"code", response.status->code},
-                      {"reason", response.status->reason},
-                      {"message", response.status->message}};
+    out += R"(,"status":{"code":)";
+    out += std::to_string(response.status->code);
+    out += R"(,"reason":)";
+    append_json_string(out, response.status->reason);
+    out += R"(,"message":)";
+    append_json_string(out, response.status->message);
+    out += '}';
   }
   if (response.patch) {
-    body["patchType"] = "JSONPatch";
-    body["patch"] = base64_encode(*response.patch);
+    out += R"(,"patchType":"JSONPatch","patch":")";
+    out += base64_encode(*response.patch);  // base64 needs no escaping
+    out += '"';
   }
-  if (!response.warnings.empty()) body["warnings"] = response.warnings;
-  const nlohmann::ordered_json review = {{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", std::move(body)}};
-  // A uid or message carrying invalid UTF-8 must not make encoding throw.
-  return review.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!response.warnings.empty()) {
+    out += R"(,"warnings":[)";
+    for (std::size_t i = 0; i < response.warnings.size(); ++i) {
+      if (i > 0) out += ',';
+      append_json_string(out, response.warnings[i]);
+    }
+    out += ']';
+  }
+  out += "}}";
+  return out;
 }
 
 }  // namespace lug::admission

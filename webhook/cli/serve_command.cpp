@@ -5,6 +5,7 @@
 #include "cli/listen_address.hpp"
 #include "cli/setting_flags.hpp"
 #include "cli/webhook_app.hpp"
+#include "cli/worker_threads.hpp"
 #include "support/version.hpp"
 
 namespace lug::cli {
@@ -19,7 +20,9 @@ void add_serve_flags(cxxopts::Options& options) {
       ("client-ca", "PEM CA bundle; when set, clients must present a certificate it signed",
        cxxopts::value<std::string>())
       ("shutdown-grace", "on SIGTERM, how long in-flight requests may take before connections are cut",
-       cxxopts::value<std::string>()->default_value("20s"));
+       cxxopts::value<std::string>()->default_value("20s"))
+      ("threads", "threads serving requests; 0: one per CPU the process may use (affinity and cgroup CPU limit)",
+       cxxopts::value<std::string>()->default_value("0"));
   options.add_options("Guard")
       ("job-name", "name of the uninstall Job whose pods are guarded",
        cxxopts::value<std::string>()->default_value("longhorn-uninstall"))
@@ -66,6 +69,8 @@ int serve_command(int argc, char** argv) {
   settings.tls = {flags["tls-cert"].as<std::string>(), flags["tls-key"].as<std::string>(), std::nullopt};
   if (flags.count("client-ca") != 0) settings.tls.client_ca = flags["client-ca"].as<std::string>();
   settings.shutdown_grace = duration_flag(flags, "shutdown-grace");
+  settings.threads = static_cast<unsigned>(integer_flag(flags, "threads", 0, max_worker_threads));
+  if (settings.threads == 0) settings.threads = default_worker_threads();
 
   settings.setting = setting_ref_from_flags(flags);
   settings.job = {settings.setting.namespace_name, flags["job-name"].as<std::string>()};

@@ -37,10 +37,14 @@ transport::response text_response(http::status status, std::string body) {
   return res;
 }
 
-unsigned worker_threads() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : cores;
-}
+// An io_context whose unfinished handlers can be destroyed early. Its destructor would do
+// it too, but only after everything declared after it is gone, and a coroutine cut off
+// at the end of the grace period (a held request) still refers to the validator, the
+// fresh reads and the server: they must outlive its destruction.
+class io_context_with_shutdown : public net::io_context {
+ public:
+  using net::io_context::shutdown;
+};
 
 void add_probe_routes(transport::router& routes, const transport::certificate_store& certificates) {
   // Liveness: the process answers HTTP. Nothing else, so that a slow API server never
@@ -81,7 +85,7 @@ int run_webhook(const webhook_settings& settings) {
   metrics::webhook_metrics measured(lug::version);
   transport::certificate_store certificates(settings.tls);
 
-  net::io_context io;
+  io_context_with_shutdown io;
   kube::api_client client(io.get_executor(), settings.cluster);
   guard::setting_reader reader(client, settings.setting);
   guard::setting_reads fresh_reads(
@@ -108,6 +112,7 @@ int run_webhook(const webhook_settings& settings) {
   const auto serving = certificates.certificate();
   log::info("listening", {{"address", describe_endpoint(server.local_endpoint())},
                           {"version", lug::version},
+                          {"threads", settings.threads},
                           {"certificate_serial", serving.serial},
                           {"certificate_not_after", transport::format_utc(serving.not_after)},
                           {"api_server", settings.cluster.server_url()},
@@ -133,18 +138,19 @@ int run_webhook(const webhook_settings& settings) {
       server.force_close();
       io.stop();
     });
-    // Held requests are answered now (denied; the Job retries against another replica).
+    // Draining first: from here on every answer says Connection: close, including those of
+    // the held requests released next (denied; the Job retries against another replica).
+    server.drain([&] { net::post(io, [&] { io.stop(); }); });
     fresh_reads.close();
     watcher.stop();
-    server.drain([&] { net::post(io, [&] { io.stop(); }); });
   });
 
   std::vector<std::jthread> workers;
-  const unsigned threads = worker_threads();
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  for (unsigned i = 1; i < settings.threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   io.stop();
   workers.clear();  // joins
+  io.shutdown();    // destroys what never finished, while what it refers to still exists
   log::info("stopped");
   return exit_ok;
 }

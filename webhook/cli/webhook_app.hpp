@@ -1,5 +1,5 @@
 // The running webhook: everything `serve` builds from its flags, wired together. Owns
-// the io_context and its worker threads (one per core), the TLS server and its routes,
+// the io_context and its worker threads, the TLS server and its routes,
 // the Kubernetes API client and the shared fresh reads, the metrics, the serving
 // certificate's watcher, and the shutdown sequence.
 #pragma once
@@ -22,6 +22,7 @@ struct webhook_settings {
   boost::asio::ip::tcp::endpoint listen;
   transport::tls_files tls;
   std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(20);
+  unsigned threads = 1;  // io_context threads (see cli/worker_threads.hpp for the default)
   kube::cluster_config cluster;
   guard::setting_ref setting;
   guard::uninstall_job job;

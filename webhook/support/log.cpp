@@ -1,55 +1,58 @@
 #include "support/log.hpp"
 
 #include <atomic>
+#include <cmath>
+#include <iterator>
+#include <type_traits>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "support/json_text.hpp"
 
 namespace lug::log {
 namespace {
 
 std::atomic<format> current_format{format::text};
 
-// Strings are dumped with invalid UTF-8 replaced: a log line must never throw because a
-// request carried bad bytes.
-template <typename Json>
-std::string dump(const Json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+// Lines are built in a buffer per thread, kept between lines: no allocation per line once
+// a thread has written its longest one. A buffer grown past this by an unusually long
+// line (a long error message) is given back afterwards.
+constexpr std::size_t line_buffer_keep = 4096;
 
 bool needs_quotes(std::string_view text) {
   if (text.empty()) return true;
-  for (char c : text) {
-    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) return true;
+  for (const char c : text) {
+    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) {
+      return true;
+    }
   }
   return false;
 }
 
-std::string text_line(std::string_view message, std::initializer_list<field> fields) {
-  std::string line(message);
-  for (const auto& f : fields) {
-    line += ' ';
-    line += f.key;
-    line += '=';
-    if (f.value.is_string()) {
-      const auto& s = f.value.get_ref<const std::string&>();
-      line += needs_quotes(s) ? dump(f.value) : s;
-    } else {
-      line += dump(f.value);
-    }
-  }
-  return line;
-}
-
-// The JSON pattern opens the object with time and level; this supplies the rest,
-// closing brace included.
-std::string json_tail(std::string_view message, std::initializer_list<field> fields) {
-  // Ordered, so that every line starts with msg and keeps the fields in the order given.
-  nlohmann::ordered_json object = nlohmann::ordered_json::object();
-  object["msg"] = std::string(message);
-  for (const auto& f : fields) object[std::string(f.key)] = f.value;
-  std::string text = dump(object);
-  return text.substr(1);  // drop the leading '{'
+void append_value(std::string& out, const value& v, format fmt) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string_view>) {
+          if (fmt == format::text && !needs_quotes(x)) {
+            out += x;
+          } else {
+            append_json_string(out, x);
+          }
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += x ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (std::isfinite(x)) {
+            fmt::format_to(std::back_inserter(out), "{}", x);
+          } else {
+            out += "null";  // JSON has no infinity or NaN
+          }
+        } else {
+          fmt::format_to(std::back_inserter(out), "{}", x);
+        }
+      },
+      v.get());
 }
 
 }  // namespace
@@ -94,12 +97,36 @@ void setup(spdlog::level::level_enum level, format fmt) {
   current_format.store(fmt);
 }
 
+void append_line(std::string& out, format fmt, std::string_view message, std::initializer_list<field> fields) {
+  if (fmt == format::json) {
+    out += "\"msg\":";
+    append_json_string(out, message);
+    for (const auto& f : fields) {
+      out += ',';
+      append_json_string(out, f.key);
+      out += ':';
+      append_value(out, f.val, fmt);
+    }
+    out += '}';
+    return;
+  }
+  out += message;
+  for (const auto& f : fields) {
+    out += ' ';
+    out += f.key;
+    out += '=';
+    append_value(out, f.val, fmt);
+  }
+}
+
 void write(spdlog::level::level_enum level, std::string_view message, std::initializer_list<field> fields) {
-  auto logger = spdlog::default_logger_raw();
+  auto* logger = spdlog::default_logger_raw();
   if (!logger->should_log(level)) return;
-  const std::string line =
-      current_format.load() == format::json ? json_tail(message, fields) : text_line(message, fields);
-  logger->log(level, "{}", line);
+  thread_local std::string line;
+  line.clear();
+  append_line(line, current_format.load(), message, fields);
+  logger->log(level, spdlog::string_view_t(line.data(), line.size()));
+  if (line.capacity() > line_buffer_keep) std::string().swap(line);
 }
 
 }  // namespace lug::log
