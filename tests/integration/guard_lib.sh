@@ -225,8 +225,10 @@ with open(out_file, "w") as f:
 EOF
 }
 
-# wait_for_file FILE TIMEOUT_SECONDS: polls until FILE exists; returns 1 when it does not in time.
-wait_for_file() {
+# wait_for_content FILE TIMEOUT_SECONDS: polls until FILE exists and is not empty (its writer
+# has said something); returns 1 when it does not in time. (wait_for_file in lib.sh waits
+# only for the file to exist.)
+wait_for_content() {
   local deadline=$((SECONDS + $2))
   while [ ! -s "$1" ]; do
     [ $SECONDS -ge $deadline ] && return 1

@@ -286,6 +286,15 @@ stop_guard() {
   return "$rc"
 }
 
+# wait_for_file FILE TIMEOUT_SECONDS: polls until FILE exists; returns 1 on timeout.
+wait_for_file() {
+  local deadline=$((SECONDS + $2))
+  while [ ! -e "$1" ]; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.05
+  done
+}
+
 # now_us
 # Prints the wall clock in microseconds (bash's EPOCHREALTIME, no subprocess).
 now_us() {

@@ -53,15 +53,6 @@ ulimit -S -n "$saved_nofile"
 [ "$started" = 0 ] || finish
 echo "# guard open-file limit: $(awk '/^Max open files/ { print $4 " soft, " $5 " hard" }' "/proc/$GUARD_PID/limits")"
 
-# wait_for_file FILE TIMEOUT_SECONDS: polls until FILE exists; returns 1 on timeout.
-wait_for_file() {
-  local deadline=$((SECONDS + $2))
-  while [ ! -e "$1" ]; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.05
-  done
-}
-
 baseline_fds="$(guard_fds)"
 echo "# guard descriptors at rest: $baseline_fds"
 

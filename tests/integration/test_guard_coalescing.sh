@@ -41,7 +41,7 @@ post_concurrently "$LUG_WORK/fifty.json" "$held" "/validate?timeout=10s" uninsta
   "$LUG_WORK/fifty.ready" &
 register_pid $!
 driver=$!
-wait_for_file "$LUG_WORK/fifty.ready" 30 || fail "the $held reviews were sent"
+wait_for_content "$LUG_WORK/fifty.ready" 30 || fail "the $held reviews were sent"
 all_sent="$(cat "$LUG_WORK/fifty.ready")"
 sleep "$hold_for"
 if kill -0 "$driver" 2>/dev/null; then pass "$held reviews are still held after ${hold_for}s"; else fail "$held reviews are still held after ${hold_for}s"; fi
@@ -103,7 +103,7 @@ post_concurrently "$LUG_WORK/hundred.json" "$many" "/validate?timeout=10s" unins
   "$LUG_WORK/hundred.ready" &
 register_pid $!
 driver=$!
-wait_for_file "$LUG_WORK/hundred.ready" 30 || fail "the $many reviews were sent"
+wait_for_content "$LUG_WORK/hundred.ready" 30 || fail "the $many reviews were sent"
 sleep 0.5  # every request has reached the guard and is held
 : >"$LUG_WORK/probes.txt"
 for _ in 1 2 3 4 5 6 7 8 9 10; do

@@ -103,7 +103,7 @@ assert_seconds_between "--max-hold 2s, ?timeout=2s: the hold ends 0.5 s before t
 post_concurrently "$LUG_WORK/held.json" 3 "/validate?timeout=10s" uninstall-pod-kubectl.json "$LUG_WORK/held.ready" &
 register_pid $!
 held_pid=$!
-wait_for_file "$LUG_WORK/held.ready" 20 || fail "the three held reviews were sent"
+wait_for_content "$LUG_WORK/held.ready" 20 || fail "the three held reviews were sent"
 reset_reads
 wait_for_reads 1  # the guard is reading for them: they are held, with about 2 s left
 sleep 0.2

@@ -6,15 +6,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_test "$@"
 gen_test_pki "$LUG_WORK/pki" || finish
 
-# wait_for_file FILE TIMEOUT_SECONDS: polls until FILE exists; returns 1 on timeout.
-wait_for_file() {
-  local deadline=$((SECONDS + $2))
-  while [ ! -e "$1" ]; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.05
-  done
-}
-
 # --- (a) an idle keep-alive connection is closed and the server exits 0 quickly ----------
 if start_guard; then
   guard_py "$LUG_WORK/idle.ready" >"$LUG_WORK/idle.json" <<'EOF' &
