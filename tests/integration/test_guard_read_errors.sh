@@ -150,6 +150,9 @@ assert_seconds_between "404 (no such Setting): held until the deadline (it may b
 assert_contains "404 (no such Setting): the message says it does not exist and reads as false" \
   "the Longhorn setting longhorn-system/deleting-confirmation-flag does not exist, which longhorn-manager reads as \"false\"" \
   "$(json_value .response.status.message "$BG_BODY")"
+assert_contains "404 (no such Setting): the patch command is for once longhorn-manager has created it" \
+  "Once longhorn-manager has created the setting, confirm the uninstall with: kubectl -n longhorn-system patch" \
+  "$(json_value .response.status.message "$BG_BODY")"
 assert_json '[.requests[].status] | unique' '[404]' "$LUG_WORK/reads.json" "404 (no such Setting): the stand-in answered 404"
 set_flag true
 stop_guard

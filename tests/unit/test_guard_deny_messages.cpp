@@ -69,5 +69,8 @@ TEST_SUITE("deny messages") {
     CHECK(contains(message,
                    R"(deleting-confirmation-flag does not exist, which longhorn-manager reads as "false")"));
     CHECK(contains(message, "retries by itself"));
+    // Patching it now would fail with NotFound: the message says when the command will work.
+    CHECK(contains(message, "Once longhorn-manager has created the setting, confirm the uninstall with: kubectl"));
+    CHECK_FALSE(contains(message, "To confirm the uninstall, run:"));
   }
 }

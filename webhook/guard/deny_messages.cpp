@@ -61,10 +61,13 @@ std::string flag_not_true_message(const setting_read& last, const uninstall_job&
   } else {
     seen = "the Longhorn setting " + setting_name(setting) + " still reads " + describe_value(last);
   }
+  // A patch of a setting that does not exist fails with NotFound: say when it will work.
+  const std::string action = last.outcome == read_outcome::setting_missing
+                                 ? " Once longhorn-manager has created the setting, confirm the uninstall with: "
+                                 : " To confirm the uninstall, run: ";
   return "longhorn-uninstall-guard held this pod for " + held_for(held) + ", but " + seen +
-         " in a fresh read from the API server, so longhorn-manager would refuse to uninstall. To confirm the "
-         "uninstall, run: " + confirm_command(setting) + "." + job_retries(job) +
-         " Its next pod is admitted as soon as the flag reads true.";
+         " in a fresh read from the API server, so longhorn-manager would refuse to uninstall." + action +
+         confirm_command(setting) + "." + job_retries(job) + " Its next pod is admitted as soon as the flag reads true.";
 }
 
 std::string read_failed_message(const setting_ref& setting, const setting_read* last, const uninstall_job& job,
