@@ -21,17 +21,15 @@ constexpr std::size_t parser_initial_capacity = 16 * 1024;
 
 class thread_parser {
  public:
-  simdjson::dom::parser& get() {
+  // nullptr when the parser's buffers could not be allocated.
+  simdjson::dom::parser* get() {
     if (!parser_) {
-      parser_ = std::make_unique<simdjson::dom::parser>();
+      auto fresh = std::make_unique<simdjson::dom::parser>();
       // The depth limit is set here, with the first allocation; later growth keeps it.
-      if (parser_->allocate(parser_initial_capacity, max_json_depth) != simdjson::SUCCESS) parser_.reset();
+      if (fresh->allocate(parser_initial_capacity, max_json_depth) != simdjson::SUCCESS) return nullptr;
+      parser_ = std::move(fresh);
     }
-    return *parser_;
-  }
-  bool ready() {
-    get();
-    return parser_ != nullptr;
+    return parser_.get();
   }
   void trim() {
     if (parser_ && parser_->capacity() > parser_keep_capacity) parser_.reset();
@@ -159,10 +157,11 @@ std::variant<admission_request, decode_error> decode_review(std::string_view bod
   if (body.empty()) {
     return decode_error{"request body is empty; POST an AdmissionReview (admission.k8s.io/v1) as JSON"};
   }
-  if (!parser_of_this_thread.ready()) return decode_error{"out of memory decoding the request body"};
+  auto* parser = parser_of_this_thread.get();
+  if (parser == nullptr) return decode_error{"out of memory decoding the request body"};
   // Copies the body into the parser's padded buffer (simdjson reads in 64-byte blocks).
   element review;
-  const auto error = parser_of_this_thread.get().parse(body.data(), body.size()).get(review);
+  const auto error = parser->parse(body.data(), body.size()).get(review);
   if (error != simdjson::SUCCESS) {
     parser_of_this_thread.trim();
     return decode_error{not_json(error)};
