@@ -37,7 +37,6 @@ admission::admission_request in_scope_pod() {
   request.kind = "Pod";
   request.resource = "pods";
   request.namespace_name = "longhorn-system";
-  request.has_object = true;
   request.metadata.present = true;
   request.metadata.set_label("job-name", "longhorn-uninstall");
   return request;

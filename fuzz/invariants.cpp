@@ -49,7 +49,6 @@ void check_decoded_object(std::string_view body, admission::admission_request& r
   const auto error = admission::decode_object(body, request);
   require(!error, "a body decode_review accepted decodes to a DOM too", error ? error->message : "");
   const json& object = request.object;
-  require(request.has_object == !object.is_null(), "has_object says whether request.object is there");
   const json* metadata = object.is_object() && object.contains("metadata") ? &object.at("metadata") : nullptr;
   const auto& read = request.metadata;
   require(read.present == (metadata != nullptr && metadata->is_object()), "metadata.present matches the DOM");

@@ -126,7 +126,6 @@ void read_request(element value, admission_request& out) {
     } else if (key == "dryRun") {
       out.dry_run = true_of(field);
     } else if (key == "object") {
-      out.has_object = !field.is_null();
       out.metadata = {};
       for_each_member(field, [&](std::string_view k, element v) {
         if (k == "metadata") {

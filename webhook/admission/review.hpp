@@ -42,7 +42,6 @@ struct admission_request {
   std::string namespace_name;
   std::string name;  // request.name, else object.metadata.name; often empty for a CREATE
   bool dry_run = false;
-  bool has_object = false;   // request.object is present and not null
   object_metadata metadata;  // of request.object
   // The object as sent: null until decode_object fills it.
   nlohmann::json object;
