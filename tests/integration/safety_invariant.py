@@ -252,6 +252,36 @@ class Run:
         self.record(self.flips, {"at": at, "done": done, "value": value, "resourceVersion": rv,
                                  "noop": status == 404})
 
+    # -- a closing phase that is not left to chance -----------------------------------------------
+
+    TEMPTING_ROUNDS = 3
+    TEMPTING_READ_DELAY_MS = 800
+
+    def tempting_phase(self, control: StandinControl) -> None:
+        """Makes sure the run contains the case a guard reusing an earlier read gets wrong,
+        whatever the seed and the machine's speed: with the flag true, every fresh read is
+        slowed down; a review starts one, and another review arrives while it is in flight.
+        The second must wait for a read of its own (checked like every other review)."""
+        control.call("DELETE", "faults")
+        self.write_flag(control, "true")
+        rule = {"match": FLAG_NAME, "read": "fresh", "mode": "delay", "delay_ms": self.TEMPTING_READ_DELAY_MS,
+                "count": -1}
+        status, body = control.call("POST", "faults", rule)
+        if status != 200:
+            raise RuntimeError(f"adding fault {rule}: HTTP {status} {body}")
+        self.record(self.faults, {"at": time.monotonic(), "phase": "tempting", "rules": [rule],
+                                  "seconds": 0.0, "cache_lag_ms": None})
+        rng = self.rng("tempting")
+        for round_number in range(self.TEMPTING_ROUNDS):
+            first = threading.Thread(target=self.guarded, daemon=True, args=(
+                "tempting first", self.post_random_review, 0.0, f"5afeffff-{round_number:04x}-4000", True,
+                random.Random(rng.random())))
+            first.start()
+            # Well inside the first review's 800 ms read, whatever the review's own latency.
+            self.post_random_review(0.3, f"5afeffff-{round_number:04x}-4001", True, random.Random(rng.random()))
+            first.join()
+        control.call("DELETE", "faults")
+
     # -- faults ----------------------------------------------------------------------------------
 
     def fault_injector(self) -> None:
@@ -398,6 +428,7 @@ class Run:
             thread.join(max(0.0, limit - time.monotonic()))
             if thread.is_alive():
                 self.record(self.thread_errors, f"{thread.name} still running after the run")
+        self.guarded("tempting phase", self.tempting_phase, control)
         self.end = time.monotonic()
         control.call("DELETE", "faults")
         control.call("PUT", "crd", {"installed": True})

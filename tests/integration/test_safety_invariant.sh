@@ -4,7 +4,9 @@
 # review arrived said true. For about 35 s, at random, the flag is written (true, false,
 # "True", "", "yes", deleted...), the guard's reads are slowed, failed (500, 503, 429,
 # 403), dropped, truncated or hung, and eight workers post in-scope reviews with a random
-# ?timeout= of 1-5 s, plus out-of-scope ones. safety_invariant.py (next to this file) runs
+# ?timeout= of 1-5 s, plus out-of-scope ones; a closing phase then sends, three times, a
+# review while another's slowed read that will say true is in flight, so that case is in
+# every run whatever the seed. safety_invariant.py (next to this file) runs
 # it and checks, from the stand-in's request log (CLOCK_MONOTONIC stamps, like its own):
 #
 # - every allowed in-scope review has a fresh GET of the flag, answered in full with a
