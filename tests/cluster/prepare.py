@@ -1,0 +1,47 @@
+"""Puts Longhorn and the guard on a running control plane (scripts/cluster-test.sh runs this).
+
+  prepare.py --guard on|off --work DIR
+
+Longhorn: its CRDs, namespace and every Setting at its default, and what both uninstall Job
+shapes need (ServiceAccounts, ClusterRoles, the PriorityClass). The guard: the kustomize
+base with the static-certs overlay, applied server-side and run by the pod runner; with
+--guard off its webhook configurations are removed again, so no request reaches it.
+"""
+
+import argparse
+import pathlib
+import sys
+
+import cluster
+
+
+def non_job_objects(shape: str) -> str:
+    """An uninstall manifest without its Job: the rounds create the Job themselves."""
+    documents = cluster.uninstall_job_yaml(shape).split("\n---\n")
+    return "\n---\n".join(d for d in documents if "\nkind: Job\n" not in "\n" + d)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--guard", choices=["on", "off"], required=True)
+    parser.add_argument("--work", required=True)
+    args = parser.parse_args()
+    work = pathlib.Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+
+    cluster.install_longhorn()
+    for shape in ("kubectl", "helm"):
+        cluster.apply(non_job_objects(shape))
+    cluster.deploy_guard(work)
+    if args.guard == "off":
+        cluster.remove_webhooks()
+    print(f"prepare: Longhorn installed; guard deployed, webhooks {'registered' if args.guard == 'on' else 'removed'}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except cluster.ClusterError as error:
+        print(f"prepare: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,119 @@
+"""Rounds of Longhorn's uninstall on the real control plane (scripts/cluster-test.sh runs this).
+
+Each round: the previous Job is removed once it has finished, the flag is set to "false",
+then `kubectl patch` sets it to "true" and the uninstall Job is created at once (or the flag
+was set --flag-early seconds before the first round and stays true); then the round waits for
+the Job to complete or fail and records which pods ended Failed, why (their log's last line)
+and how long the Job took. It prints a table row per round and, last, one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import cluster
+
+FLAG_FAILURE = "cannot uninstall Longhorn because deleting-confirmation-flag is set to"
+
+
+def run_round(number: int, shape: str, flag_early: float) -> dict:
+    cluster.delete_finished_job()
+    if flag_early <= 0:
+        cluster.set_flag("false")
+        # What users do: patch, then create the Job straight away.
+        cluster.set_flag("true")
+    started = time.monotonic()
+    cluster.kubectl("create", "-f", "-", input=cluster.uninstall_job_yaml(shape))
+    outcome = cluster.wait_until(
+        "the uninstall Job to complete or fail", cluster.JOB_TIMEOUT_S,
+        lambda: cluster.job_finished(cluster.kubectl_json("-n", cluster.LONGHORN_NAMESPACE, "get", "job",
+                                                          cluster.JOB, check=False)), 0.2)
+    seconds = time.monotonic() - started
+    failed = []
+    for pod in cluster.job_pods():
+        if pod.get("status", {}).get("phase") == "Failed":
+            why = cluster.last_line(cluster.container_log(pod, "longhorn-uninstall")) or \
+                pod.get("status", {}).get("message", "")
+            failed.append({"pod": pod["metadata"]["name"], "why": why})
+    return {"round": number, "shape": shape, "outcome": outcome, "seconds": round(seconds, 2), "failed": failed}
+
+
+def print_row(r: dict) -> None:
+    why = r["failed"][0]["why"] if r["failed"] else ""
+    if FLAG_FAILURE in why:
+        why = "flag read as false (" + why[:60] + "...)"
+    print(f"{r['round']:>5}  {r['shape']:<7}  {r['outcome']:<8}  {len(r['failed']):>6}  {r['seconds']:>7.1f}  {why[:110]}",
+          flush=True)
+
+
+def summary(rounds: list[dict], guard: str, versions: dict) -> dict:
+    seconds = [r["seconds"] for r in rounds]
+    return {
+        **versions,
+        "guard": guard,
+        "runs": len(rounds),
+        "jobs_succeeded": sum(1 for r in rounds if r["outcome"] == "Complete"),
+        "failed_pods": sum(len(r["failed"]) for r in rounds),
+        "runs_with_failed_pods": sum(1 for r in rounds if r["failed"]),
+        "failed_pods_flag_precondition": sum(1 for r in rounds for f in r["failed"] if FLAG_FAILURE in f["why"]),
+        "job_seconds_p50": round(statistics.median(seconds), 2) if seconds else None,
+        "job_seconds_max": round(max(seconds), 2) if seconds else None,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--guard", choices=["off", "on"], required=True)
+    parser.add_argument("--job", choices=["kubectl", "helm", "both"], default="both")
+    parser.add_argument("--flag-early", type=float, default=0.0,
+                        help="set the flag once, this many seconds before the first round, and keep it")
+    parser.add_argument("--versions", required=True, help="JSON of the component versions")
+    parser.add_argument("--results", help="also write every round as JSON lines to this file")
+    parser.add_argument("--expect-no-failed-pods", action="store_true",
+                        help="exit 1 if a pod ended Failed or a Job did not complete")
+    args = parser.parse_args()
+
+    shapes = ["kubectl", "helm"] if args.job == "both" else [args.job]
+    if args.flag_early > 0:
+        cluster.delete_finished_job()
+        cluster.set_flag("false")
+        cluster.set_flag("true")
+        print(f"flag set to true; waiting {args.flag_early:.0f}s before the first round", flush=True)
+        time.sleep(args.flag_early)
+
+    print(f"{'round':>5}  {'job':<7}  {'outcome':<8}  {'failed':>6}  {'seconds':>7}  why the first failed pod failed",
+          flush=True)
+    rounds = []
+    results = open(args.results, "a") if args.results else None
+    try:
+        for number in range(1, args.runs + 1):
+            r = run_round(number, shapes[(number - 1) % len(shapes)], args.flag_early)
+            rounds.append(r)
+            print_row(r)
+            if results:
+                results.write(json.dumps({**r, "guard": args.guard, "flag_early": args.flag_early}) + "\n")
+                results.flush()
+        cluster.delete_finished_job()
+    finally:
+        if results:
+            results.close()
+    result = summary(rounds, args.guard, json.loads(args.versions))
+    print(json.dumps(result), flush=True)
+    if args.expect_no_failed_pods and (result["failed_pods"] or result["jobs_succeeded"] != result["runs"]):
+        print("uninstall_rounds: expected every Job to complete with no failed pod", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (cluster.ClusterError, subprocess.CalledProcessError) as error:
+        print(f"uninstall_rounds: {error}", file=sys.stderr)
+        sys.exit(1)
