@@ -113,13 +113,33 @@ def install_longhorn() -> None:
     """Longhorn's CRDs (from the longhorn-manager module), its namespace, and every Setting
     longhorn-manager defines at its default value. No longhorn-manager DaemonSet: uninstall
     then warns that the manager is not ready and goes on (--force), as upstream documents."""
-    crds = crds_file()
-    kubectl("apply", "--server-side", "--field-manager=lug-cluster-test", "-f", str(crds), timeout=300)
-    kubectl("wait", "--for=condition=Established", "--timeout=120s", "-f", str(crds), timeout=150)
+    crds = rendered_crds()
+    apply(crds)
+    kubectl("wait", "--for=condition=Established", "--timeout=120s", "-f", "-", input=crds, timeout=150)
     apply(f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {LONGHORN_NAMESPACE}\n")
     settings = subprocess.run([str(env()["bin"] / "longhorn-settings"), "-namespace", LONGHORN_NAMESPACE],
                               capture_output=True, text=True, check=True).stdout
     apply(settings)
+
+
+# k8s/crds.yaml is written for the Helm chart (its own first line says so): each CRD's labels
+# are this template call. Rendered here with the labels the chart's helper gives a release
+# named "longhorn"; nothing else in the file is templated.
+CRD_LABELS_TEMPLATE = 'labels: {{- include "longhorn.labels" . | nindent 4 }}'
+CHART_LABELS = {
+    "app.kubernetes.io/name": "longhorn",
+    "app.kubernetes.io/instance": "longhorn",
+    "app.kubernetes.io/version": "v1.10.0",
+}
+
+
+def rendered_crds() -> str:
+    text = crds_file().read_text()
+    labels = "labels:" + "".join(f"\n    {k}: {v}" for k, v in CHART_LABELS.items())
+    text = text.replace(CRD_LABELS_TEMPLATE, labels)
+    if "{{" in text:
+        raise ClusterError("k8s/crds.yaml has a template this test does not render")
+    return text
 
 
 def crds_file() -> pathlib.Path:
@@ -134,12 +154,49 @@ def crds_file() -> pathlib.Path:
     return path
 
 
+# longhorn-manager's uninstall does its work only when one of its informers reports an
+# object (UninstallController's event handlers; nothing else enqueues it): on a cluster with
+# no Longhorn object at all it says "Uninstalling..." and then waits forever. A real Longhorn
+# always has some; this one has the Longhorn Node that longhorn-manager keeps for each
+# Kubernetes node, which the uninstall marks for deletion.
+LONGHORN_NODE = f"""apiVersion: longhorn.io/v1beta2
+kind: Node
+metadata:
+  name: lug-node-1
+  namespace: {LONGHORN_NAMESPACE}
+spec: {{}}
+"""
+
+
+def reset_longhorn_objects() -> None:
+    """Puts back the Longhorn objects an uninstall removes (not the Settings: it leaves them)."""
+    apply(LONGHORN_NODE)
+
+
+def create_uninstall_job(shape: str) -> None:
+    kubectl("create", "-f", "-", input=uninstall_job_yaml(shape))
+
+
 def set_flag(value: str) -> None:
     kubectl("-n", LONGHORN_NAMESPACE, "patch", "-p", json.dumps({"value": value}), "--type=merge", "lhs", FLAG)
 
 
+def _uninstall_documents(shape: str) -> list[str]:
+    return (HERE / "longhorn" / f"uninstall-{shape}.yaml").read_text().split("\n---\n")
+
+
+def _is_job(document: str) -> bool:
+    return "\nkind: Job\n" in "\n" + document
+
+
 def uninstall_job_yaml(shape: str) -> str:
-    return (HERE / "longhorn" / f"uninstall-{shape}.yaml").read_text()
+    """The uninstall Job alone, as kubectl create or Helm's hook creates it."""
+    return "\n---\n".join(d for d in _uninstall_documents(shape) if _is_job(d))
+
+
+def uninstall_prerequisites_yaml(shape: str) -> str:
+    """What the Job needs to exist first: its ServiceAccount, RBAC and (Helm) PriorityClass."""
+    return "\n---\n".join(d for d in _uninstall_documents(shape) if not _is_job(d))
 
 
 # ------------------------------------------------------------------------------ the guard

@@ -107,10 +107,14 @@ start_bg() {  # start_bg NAME COMMAND...: in its own process group, output to lo
   echo $! > "$STATE/pids/$name"
 }
 
-wait_for() {  # wait_for WHAT SECONDS COMMAND...
-  local what="$1" seconds="$2"; shift 2
+wait_for() {  # wait_for NAME WHAT SECONDS COMMAND...: until COMMAND succeeds, while NAME runs
+  local name="$1" what="$2" seconds="$3"; shift 3
   local deadline=$((SECONDS + seconds))
   until "$@" >/dev/null 2>&1; do
+    if ! kill -0 "$(cat "$STATE/pids/$name")" 2>/dev/null; then
+      die "$name exited before $what; the end of $STATE/logs/$name.log:
+$(grep -v '^I' "$STATE/logs/$name.log" | tail -5)"
+    fi
     if [ "$SECONDS" -ge "$deadline" ]; then die "$what not ready after ${seconds}s (see $STATE/logs/)"; fi
     sleep 0.3
   done
@@ -136,7 +140,9 @@ start() {
     [ -x "$BIN/$b" ] || die "$BIN/$b is missing (tests/cluster/build-tools.sh builds it)"
   done
   [ -f "$STATE/pids/kube-apiserver" ] && die "$STATE already runs a control plane; stop it first"
-  rm -rf "$STATE"; mkdir -p "$STATE"/{logs,pids,etcd}
+  # Only what a previous start made: DIR may hold the caller's files (the images file).
+  rm -rf "$STATE"/{logs,pids,etcd,pki,runner}
+  mkdir -p "$STATE"/{logs,pids,etcd}
   make_pki "$STATE/pki"
   kubeconfig "$STATE/admin.kubeconfig" admin
   kubeconfig "$STATE/controller-manager.kubeconfig" controller-manager
@@ -152,7 +158,7 @@ start() {
     --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "lug=http://127.0.0.1:$ETCD_PEER_PORT" \
     --unsafe-no-fsync --log-level warn
-  wait_for etcd 60 curl -fsS "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
+  wait_for etcd etcd 60 curl -fsS "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
 
   # RBAC and Node authorization, the default admission plugins (they include both webhook
   # plugins, ServiceAccount, Priority and PodSecurity), a real token signer. The watch cache
@@ -170,7 +176,7 @@ start() {
     --allow-privileged=true \
     --profiling=false \
     --v=1
-  wait_for kube-apiserver "$READY_TIMEOUT_SECONDS" \
+  wait_for kube-apiserver kube-apiserver "$READY_TIMEOUT_SECONDS" \
     curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
     "https://$LUG_API_HOST:$LUG_API_PORT/readyz"
 
@@ -181,7 +187,7 @@ start() {
     --kubeconfig "$STATE/controller-manager.kubeconfig" \
     --authentication-kubeconfig "$STATE/controller-manager.kubeconfig" \
     --authorization-kubeconfig "$STATE/controller-manager.kubeconfig" \
-    --controllers job,deployment,replicaset,endpoint,endpointslice,endpointslice-mirroring,serviceaccount,serviceaccount-token,root-ca-cert-publisher,namespace,garbage-collector,disruption,podgc \
+    --controllers job-controller,deployment-controller,replicaset-controller,endpoints-controller,endpointslice-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,namespace-controller,garbage-collector-controller,disruption-controller,pod-garbage-collector-controller \
     --use-service-account-credentials=true \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
     --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 \
@@ -190,9 +196,9 @@ start() {
   export KUBECONFIG="$STATE/admin.kubeconfig"
   # The controllers are up once the ServiceAccount controller has made `default` and the
   # root CA publisher kube-root-ca.crt (every pod's token volume reads it).
-  wait_for "kube-controller-manager" "$READY_TIMEOUT_SECONDS" \
+  wait_for kube-controller-manager "the default ServiceAccount" "$READY_TIMEOUT_SECONDS" \
     "$BIN/kubectl" -n default get serviceaccount default
-  wait_for "kube-root-ca.crt" "$READY_TIMEOUT_SECONDS" \
+  wait_for kube-controller-manager "kube-root-ca.crt" "$READY_TIMEOUT_SECONDS" \
     "$BIN/kubectl" -n default get configmap kube-root-ca.crt
 
   if [ -x "$BIN/podrunner" ]; then
@@ -202,7 +208,7 @@ start() {
       --images "${LUG_IMAGES_FILE:-$STATE/images.json}" --state-dir "$STATE/runner" \
       --pod-bridge "$LUG_BRIDGE" --pod-cidr "$LUG_POD_CIDR" \
       --api-host "$LUG_API_HOST" --api-port "$LUG_API_PORT"
-    wait_for "the pod runner's Node" 60 "$BIN/kubectl" get node "$NODE_NAME"
+    wait_for podrunner "the pod runner's Node" 60 "$BIN/kubectl" get node "$NODE_NAME"
   fi
 
   cat > "$STATE/env" <<EOF
@@ -224,8 +230,11 @@ stop() {
   stop_pid kube-controller-manager 10
   stop_pid kube-apiserver 15
   stop_pid etcd 10
-  # Whatever a killed runner left behind.
-  for ns in $(ip netns list 2>/dev/null | awk '/^lugpod-/ {print $1}'); do ip netns del "$ns" 2>/dev/null || true; done
+  # Whatever a killed runner left behind, unless another control plane's runner still runs
+  # pods (the namespaces carry no owner); the bridge is this control plane's own.
+  if ! pgrep -f 'podrunner --kubeconfig' >/dev/null; then
+    for ns in $(ip netns list 2>/dev/null | awk '/^lugpod-/ {print $1}'); do ip netns del "$ns" 2>/dev/null || true; done
+  fi
   network_down
 }
 

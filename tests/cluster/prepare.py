@@ -15,12 +15,6 @@ import sys
 import cluster
 
 
-def non_job_objects(shape: str) -> str:
-    """An uninstall manifest without its Job: the rounds create the Job themselves."""
-    documents = cluster.uninstall_job_yaml(shape).split("\n---\n")
-    return "\n---\n".join(d for d in documents if "\nkind: Job\n" not in "\n" + d)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--guard", choices=["on", "off"], required=True)
@@ -31,7 +25,7 @@ def main() -> int:
 
     cluster.install_longhorn()
     for shape in ("kubectl", "helm"):
-        cluster.apply(non_job_objects(shape))
+        cluster.apply(cluster.uninstall_prerequisites_yaml(shape))
     cluster.deploy_guard(work)
     if args.guard == "off":
         cluster.remove_webhooks()

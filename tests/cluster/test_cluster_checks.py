@@ -58,7 +58,8 @@ def can_i(verb: str, resource: str, namespace: str, user: str = GUARD_SA) -> boo
 
 
 def create_job(shape: str = "kubectl") -> None:
-    cluster.kubectl("create", "-f", "-", input=cluster.uninstall_job_yaml(shape))
+    cluster.reset_longhorn_objects()
+    cluster.create_uninstall_job(shape)
 
 
 def wait_job(timeout: float = cluster.JOB_TIMEOUT_S) -> str:

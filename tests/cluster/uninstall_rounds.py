@@ -23,12 +23,13 @@ FLAG_FAILURE = "cannot uninstall Longhorn because deleting-confirmation-flag is 
 
 def run_round(number: int, shape: str, flag_early: float) -> dict:
     cluster.delete_finished_job()
+    cluster.reset_longhorn_objects()
     if flag_early <= 0:
         cluster.set_flag("false")
         # What users do: patch, then create the Job straight away.
         cluster.set_flag("true")
     started = time.monotonic()
-    cluster.kubectl("create", "-f", "-", input=cluster.uninstall_job_yaml(shape))
+    cluster.create_uninstall_job(shape)
     outcome = cluster.wait_until(
         "the uninstall Job to complete or fail", cluster.JOB_TIMEOUT_S,
         lambda: cluster.job_finished(cluster.kubectl_json("-n", cluster.LONGHORN_NAMESPACE, "get", "job",
