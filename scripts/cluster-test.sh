@@ -13,6 +13,10 @@
 #                     alternating (default both)
 #   --flag-early S    set the flag once, S seconds before the first round, and keep it true
 #                     (default: each round sets it false, then true, then creates the Job)
+#   --slow-settings-list P
+#                     make the race likelier: the uninstall container reaches the API server
+#                     through a proxy that delays its Settings LIST (only that) with
+#                     probability P (tests/cluster/tools/cmd/slowlist)
 #   --results FILE    append every round as a JSON line
 #   --keep DIR        keep the control plane running in DIR afterwards (stop it with
 #                     tests/cluster/control-plane.sh stop DIR)
@@ -28,7 +32,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$(pwd)"
 
-runs=10 guard=on job=both flag_early=0 results="" keep="" guard_binary="" supervisor_binary="" expect=""
+runs=10 guard=on job=both flag_early=0 slow=0 results="" keep="" guard_binary="" supervisor_binary="" expect=""
 while [ $# -gt 0 ]; do
   # --flag=value is --flag value
   if [[ "$1" == --*=* ]]; then set -- "${1%%=*}" "${1#*=}" "${@:2}"; fi
@@ -37,12 +41,13 @@ while [ $# -gt 0 ]; do
     --guard) guard="$2"; shift 2 ;;
     --job) job="$2"; shift 2 ;;
     --flag-early) flag_early="$2"; shift 2 ;;
+    --slow-settings-list) slow="$2"; shift 2 ;;
     --results) results="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
     --guard-binary) guard_binary="$2"; shift 2 ;;
     --supervisor-binary) supervisor_binary="$2"; shift 2 ;;
     --expect-no-failed-pods) expect="--expect-no-failed-pods"; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "cluster-test: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -85,5 +90,5 @@ source "$state/env"
 
 cd tests/cluster
 python3 prepare.py --guard "$guard" --work "$work"
-python3 uninstall_rounds.py --runs "$runs" --guard "$guard" --job "$job" --flag-early "$flag_early" \
+python3 uninstall_rounds.py --runs "$runs" --guard "$guard" --job "$job" --flag-early "$flag_early" --slow-settings-list "$slow" \
   --versions "$versions" ${results:+--results "$results"} $expect

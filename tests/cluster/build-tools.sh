@@ -44,7 +44,7 @@ ours_dir="$cache_root/ours-$ours_key"
 bin_dir="$cache_root/bin-$upstream_key-$ours_key"
 
 upstream=(kube-apiserver kube-controller-manager kubectl longhorn-manager etcd)
-ours=(podrunner longhorn-settings)
+ours=(podrunner longhorn-settings slowlist)
 
 have_all() { local d="$1"; shift; for b in "$@"; do [ -x "$d/$b" ] || return 1; done; }
 
@@ -68,7 +68,7 @@ if ! have_all "$upstream_dir" "${upstream[@]}"; then
 fi
 if ! have_all "$ours_dir" "${ours[@]}"; then
   echo "build-tools: building the pod runner and longhorn-settings" >&2
-  build_into "$ours_dir" ./cmd/podrunner ./cmd/longhorn-settings
+  build_into "$ours_dir" ./cmd/podrunner ./cmd/longhorn-settings ./cmd/slowlist
 fi
 if ! have_all "$bin_dir" "${upstream[@]}" "${ours[@]}"; then
   rm -rf "$bin_dir.tmp.$$"; mkdir -p "$bin_dir.tmp.$$"

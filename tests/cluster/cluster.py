@@ -173,8 +173,48 @@ def reset_longhorn_objects() -> None:
     apply(LONGHORN_NODE)
 
 
-def create_uninstall_job(shape: str) -> None:
-    kubectl("create", "-f", "-", input=uninstall_job_yaml(shape))
+def create_uninstall_job(shape: str, api_port: int | None = None) -> None:
+    """Creates the uninstall Job; with api_port, its container talks to the API server on that
+    port of the same address (the slowlist proxy), through the in-cluster variables a
+    container's own env overrides."""
+    text = uninstall_job_yaml(shape)
+    if api_port is not None:
+        import yaml
+        job = yaml.safe_load(text)
+        container = job["spec"]["template"]["spec"]["containers"][0]
+        container.setdefault("env", []).append({"name": "KUBERNETES_SERVICE_PORT", "value": str(api_port)})
+        text = yaml.safe_dump(job)
+    kubectl("create", "-f", "-", input=text)
+
+
+class SlowSettingsList:
+    """The slowlist proxy (tools/cmd/slowlist) beside the API server, for as long as the
+    context lasts."""
+
+    PORT = 6444
+
+    def __init__(self, probability: float, delay: str = "4s"):
+        self.probability, self.delay, self.process = probability, delay, None
+
+    def __enter__(self):
+        e = env()
+        pki = e["state"] / "pki"
+        host = os.environ["LUG_API_HOST"]
+        log = open(e["state"] / "logs" / "slowlist.log", "a")
+        self.process = subprocess.Popen(
+            [str(e["bin"] / "slowlist"), "--listen", f"{host}:{self.PORT}",
+             "--upstream", f"https://{host}:{os.environ['LUG_API_PORT']}",
+             "--cert", str(pki / "serving.crt"), "--key", str(pki / "serving.key"), "--ca", str(pki / "ca.crt"),
+             "--probability", str(self.probability), "--delay", self.delay],
+            stdout=log, stderr=log)
+        time.sleep(0.5)
+        if self.process.poll() is not None:
+            raise ClusterError("slowlist exited at once; see logs/slowlist.log")
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 def set_flag(value: str) -> None:
@@ -289,6 +329,36 @@ def container_log(pod: dict, container: str) -> str:
 def last_line(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def parse_time(text: str) -> float:
+    """RFC 3339 with any number of fractional digits (logrus writes nanoseconds, the audit
+    log microseconds) to seconds since the epoch."""
+    import datetime
+    text = text.strip().rstrip("Z")
+    whole, _, fraction = text.partition(".")
+    seconds = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.timezone.utc).timestamp()
+    return seconds + (float("0." + fraction) if fraction else 0.0)
+
+
+def settings_lists_of_pod(pod_name: str) -> list[float]:
+    """When the API server finished answering each Settings LIST a pod's token made (the audit
+    log's ResponseComplete stage; watches and single GETs left out)."""
+    path = env()["state"] / "logs" / "audit.log"
+    done = []
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return done
+    for line in lines:
+        if pod_name not in line:
+            continue
+        event = json.loads(line)
+        pods = (event.get("user", {}).get("extra", {}) or {}).get("authentication.kubernetes.io/pod-name", [])
+        if pod_name not in pods or event.get("verb") != "list" or event.get("stage") != "ResponseComplete":
+            continue
+        done.append(parse_time(event["stageTimestamp"]))
+    return sorted(done)
 
 
 def events_for(kind: str, name: str) -> list[dict]:

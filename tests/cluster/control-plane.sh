@@ -148,6 +148,21 @@ start() {
   kubeconfig "$STATE/controller-manager.kubeconfig" controller-manager
   network_up
   local pki="$STATE/pki"
+  # The audit log records when each client's Settings requests reached the API server and
+  # when their answers were complete: the uninstall rounds compare that with the moment
+  # longhorn-manager checked the flag (uninstall_rounds.py). Settings only, metadata only,
+  # so it stays small and cheap.
+  cat > "$STATE/audit-policy.yaml" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    resources:
+      - group: longhorn.io
+        resources: [settings]
+  - level: None
+EOF
 
   # fsync off: etcd's data dies with the test, and fsync on a shared disk makes every write
   # (each pod status update) slow and noisy.
@@ -174,6 +189,8 @@ start() {
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --enable-aggregator-routing=true \
     --allow-privileged=true \
+    --audit-policy-file "$STATE/audit-policy.yaml" --audit-log-path "$STATE/logs/audit.log" \
+    --audit-log-format json --audit-log-mode blocking \
     --profiling=false \
     --v=1
   wait_for kube-apiserver kube-apiserver "$READY_TIMEOUT_SECONDS" \

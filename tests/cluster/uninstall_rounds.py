@@ -10,7 +10,9 @@ and how long the Job took. It prints a table row per round and, last, one JSON o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -19,9 +21,34 @@ import time
 import cluster
 
 FLAG_FAILURE = "cannot uninstall Longhorn because deleting-confirmation-flag is set to"
+# checkPreconditions logs one of these right after reading the flag (uninstall_controller.go):
+# the refusal, or, once the flag read true, the manager-not-ready warning (no DaemonSet here).
+CHECK_LINES = (FLAG_FAILURE, "Manager is not ready")
+LOGRUS_TIME = re.compile(r'time="([^"]+)"')
 
 
-def run_round(number: int, shape: str, flag_early: float) -> dict:
+def settings_margins(pod: dict) -> list[float]:
+    """For each attempt in the pod's uninstall container: how long before longhorn-manager
+    checked the flag its Settings LIST had been answered (negative: the answer came after the
+    check, which then read the lister's empty cache as the default, "false")."""
+    checks = []
+    for line in cluster.container_log(pod, "longhorn-uninstall").splitlines():
+        if any(marker in line for marker in CHECK_LINES):
+            match = LOGRUS_TIME.search(line)
+            if match:
+                checks.append(cluster.parse_time(match.group(1)))
+    lists = cluster.settings_lists_of_pod(pod["metadata"]["name"])
+    margins = []
+    for i, check in enumerate(checks):
+        # Attempt i's LIST is the first one answered after attempt i-1's check.
+        after = checks[i - 1] if i else 0.0
+        mine = [t for t in lists if t > after]
+        if mine:
+            margins.append(round(check - mine[0], 3))
+    return margins
+
+
+def run_round(number: int, shape: str, flag_early: float, api_port: int | None) -> dict:
     cluster.delete_finished_job()
     cluster.reset_longhorn_objects()
     if flag_early <= 0:
@@ -29,31 +56,36 @@ def run_round(number: int, shape: str, flag_early: float) -> dict:
         # What users do: patch, then create the Job straight away.
         cluster.set_flag("true")
     started = time.monotonic()
-    cluster.create_uninstall_job(shape)
+    cluster.create_uninstall_job(shape, api_port)
     outcome = cluster.wait_until(
         "the uninstall Job to complete or fail", cluster.JOB_TIMEOUT_S,
         lambda: cluster.job_finished(cluster.kubectl_json("-n", cluster.LONGHORN_NAMESPACE, "get", "job",
                                                           cluster.JOB, check=False)), 0.2)
     seconds = time.monotonic() - started
     failed = []
+    margins = []
     for pod in cluster.job_pods():
+        margins += settings_margins(pod)
         if pod.get("status", {}).get("phase") == "Failed":
             why = cluster.last_line(cluster.container_log(pod, "longhorn-uninstall")) or \
                 pod.get("status", {}).get("message", "")
             failed.append({"pod": pod["metadata"]["name"], "why": why})
-    return {"round": number, "shape": shape, "outcome": outcome, "seconds": round(seconds, 2), "failed": failed}
+    return {"round": number, "shape": shape, "outcome": outcome, "seconds": round(seconds, 2), "failed": failed,
+            "settings_list_margins": margins}
 
 
 def print_row(r: dict) -> None:
     why = r["failed"][0]["why"] if r["failed"] else ""
     if FLAG_FAILURE in why:
         why = "flag read as false (" + why[:60] + "...)"
-    print(f"{r['round']:>5}  {r['shape']:<7}  {r['outcome']:<8}  {len(r['failed']):>6}  {r['seconds']:>7.1f}  {why[:110]}",
+    margins = ",".join(f"{m:+.2f}" for m in r["settings_list_margins"]) or "?"
+    print(f"{r['round']:>5}  {r['shape']:<7}  {r['outcome']:<8}  {len(r['failed']):>6}  {r['seconds']:>7.1f}  {margins:>12}  {why[:100]}",
           flush=True)
 
 
 def summary(rounds: list[dict], guard: str, versions: dict) -> dict:
     seconds = [r["seconds"] for r in rounds]
+    margins = [m for r in rounds for m in r["settings_list_margins"]]
     return {
         **versions,
         "guard": guard,
@@ -62,6 +94,10 @@ def summary(rounds: list[dict], guard: str, versions: dict) -> dict:
         "failed_pods": sum(len(r["failed"]) for r in rounds),
         "runs_with_failed_pods": sum(1 for r in rounds if r["failed"]),
         "failed_pods_flag_precondition": sum(1 for r in rounds for f in r["failed"] if FLAG_FAILURE in f["why"]),
+        # How long before each flag check the Settings LIST had been answered: the race's margin.
+        "settings_list_margin_s_min": min(margins) if margins else None,
+        "settings_list_margin_s_p50": round(statistics.median(margins), 3) if margins else None,
+        "checks_before_settings_list": sum(1 for m in margins if m < 0),
         "job_seconds_p50": round(statistics.median(seconds), 2) if seconds else None,
         "job_seconds_max": round(max(seconds), 2) if seconds else None,
     }
@@ -76,6 +112,8 @@ def main() -> int:
                         help="set the flag once, this many seconds before the first round, and keep it")
     parser.add_argument("--versions", required=True, help="JSON of the component versions")
     parser.add_argument("--results", help="also write every round as JSON lines to this file")
+    parser.add_argument("--slow-settings-list", type=float, default=0.0, metavar="P",
+                        help="delay the uninstall container's Settings LIST with probability P (slowlist)")
     parser.add_argument("--expect-no-failed-pods", action="store_true",
                         help="exit 1 if a pod ended Failed or a Job did not complete")
     args = parser.parse_args()
@@ -88,23 +126,29 @@ def main() -> int:
         print(f"flag set to true; waiting {args.flag_early:.0f}s before the first round", flush=True)
         time.sleep(args.flag_early)
 
-    print(f"{'round':>5}  {'job':<7}  {'outcome':<8}  {'failed':>6}  {'seconds':>7}  why the first failed pod failed",
+    print(f"{'round':>5}  {'job':<7}  {'outcome':<8}  {'failed':>6}  {'seconds':>7}  {'margin (s)':>12}  why the first failed pod failed",
           flush=True)
     rounds = []
     results = open(args.results, "a") if args.results else None
+    slow = cluster.SlowSettingsList(args.slow_settings_list) if args.slow_settings_list > 0 else contextlib.nullcontext()
+    api_port = cluster.SlowSettingsList.PORT if args.slow_settings_list > 0 else None
     try:
-        for number in range(1, args.runs + 1):
-            r = run_round(number, shapes[(number - 1) % len(shapes)], args.flag_early)
-            rounds.append(r)
-            print_row(r)
-            if results:
-                results.write(json.dumps({**r, "guard": args.guard, "flag_early": args.flag_early}) + "\n")
-                results.flush()
-        cluster.delete_finished_job()
+        with slow:
+            for number in range(1, args.runs + 1):
+                r = run_round(number, shapes[(number - 1) % len(shapes)], args.flag_early, api_port)
+                rounds.append(r)
+                print_row(r)
+                if results:
+                    results.write(json.dumps({**r, "guard": args.guard, "flag_early": args.flag_early,
+                                              "slow_settings_list": args.slow_settings_list}) + "\n")
+                    results.flush()
+            cluster.delete_finished_job()
     finally:
         if results:
             results.close()
     result = summary(rounds, args.guard, json.loads(args.versions))
+    if args.slow_settings_list > 0:
+        result["slow_settings_list"] = args.slow_settings_list
     print(json.dumps(result), flush=True)
     if args.expect_no_failed_pods and (result["failed_pods"] or result["jobs_succeeded"] != result["runs"]):
         print("uninstall_rounds: expected every Job to complete with no failed pod", file=sys.stderr)
