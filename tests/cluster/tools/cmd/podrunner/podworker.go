@@ -797,27 +797,10 @@ func (w *podWorker) teardownSandbox() {
 	w.logf("network namespace %s removed", n.netns)
 }
 
-// deletePod finishes a graceful deletion: the final status first, then the delete with
-// grace period 0 and the UID as precondition, as the kubelet's status manager does.
+// deletePod finishes a graceful deletion: the final status first, then the delete.
 func (w *podWorker) deletePod() {
 	_ = w.writeStatus()
-	pod := w.currentPod()
-	ctx, cancel := context.WithTimeout(context.Background(), apiCallTimeout)
-	defer cancel()
-	zero := int64(0)
-	uid := pod.UID
-	err := w.r.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
-		GracePeriodSeconds: &zero,
-		Preconditions:      &metav1.Preconditions{UID: &uid},
-	})
-	switch {
-	case err == nil:
-		w.logf("deleted")
-	case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
-		w.logf("deleted (already gone)")
-	default:
-		w.logf("delete: %v", err)
-	}
+	w.r.deleteObject(w.currentPod())
 }
 
 // markShutdown reports a pod stopped by the runner's own shutdown as the kubelet's graceful
