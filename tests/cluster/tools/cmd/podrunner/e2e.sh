@@ -42,7 +42,8 @@ cat > "$work/images.json" <<EOF
 ]}
 EOF
 
-stop() { "$control_plane" stop "$work/cp" || true; }
+# The binaries go (about 200 MB); the logs stay for a look after a failure.
+stop() { "$control_plane" stop "$work/cp" || true; rm -rf "$bin"; }
 trap stop EXIT
 LUG_IMAGES_FILE="$work/images.json" "$control_plane" start "$work/cp" "$bin"
 # shellcheck disable=SC1091

@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -187,7 +186,7 @@ echo "init=$(cat /work/init.txt)"
 echo "name=$POD_NAME"; echo "ns=$POD_NS"; echo "ip=$POD_IP"; echo "node=$NODE"; echo "label=$APP"
 echo "composed=$COMPOSED"; echo "api=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"
 echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
-echo "pid=$$"
+echo "pid=$$$$"  # $$ is the API's escape for a literal $
 echo "sans=$(cat ` + sa + `/namespace)"
 echo "ca=$(head -1 ` + sa + `/ca.crt)"
 echo "token=$(cat ` + sa + `/token)"
@@ -337,9 +336,9 @@ func TestE2EServerPod(t *testing.T) {
 		t.Errorf("reply %q", body)
 	}
 
-	netns := "lugpod-" + shortUID(string(p.UID))
-	if out, _ := exec.Command("ip", "netns", "list").Output(); !strings.Contains(string(out), netns) {
-		t.Errorf("network namespace %s not found: %s", netns, out)
+	netns := netnsPath(networkNames(string(p.UID)).netns)
+	if _, err := os.Stat(netns); err != nil {
+		t.Errorf("network namespace: %v", err)
 	}
 	deleted := time.Now()
 	if err := e.client.CoreV1().Pods(e.ns).Delete(ctx, "server", metav1.DeleteOptions{}); err != nil {
@@ -353,8 +352,8 @@ func TestE2EServerPod(t *testing.T) {
 	if took := time.Since(deleted); took > time.Duration(grace)*time.Second {
 		t.Errorf("deletion took %s, more than the grace period although the server stops on SIGTERM", took)
 	}
-	if out, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(out), netns) {
-		t.Errorf("network namespace %s still there after deletion", netns)
+	if _, err := os.Stat(netns); !os.IsNotExist(err) {
+		t.Errorf("network namespace %s still there after deletion (%v)", netns, err)
 	}
 	if log := e.log("server", "server"); !strings.Contains(log, "SIGTERM: shutting down") {
 		t.Errorf("server log has no SIGTERM line:\n%s", log)
@@ -415,5 +414,56 @@ func TestE2EMissingSecret(t *testing.T) {
 	}
 	if log := e.log("needs-secret", "c"); !strings.Contains(log, "got value") {
 		t.Errorf("log:\n%s", log)
+	}
+}
+
+// TestE2ERestartAndKill: restartPolicy Always restarts a failing container after the back-off
+// (CrashLoopBackOff in between), and deletion SIGKILLs a program that ignores SIGTERM once
+// the grace period is over.
+func TestE2ERestartAndKill(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	grace := int64(2)
+	pod := &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "crashy"},
+		Spec: v1.PodSpec{
+			TerminationGracePeriodSeconds: &grace,
+			Containers: []v1.Container{
+				{Name: "fails", Image: "lug-e2e/shell", Command: []string{"sh", "-c", "echo run; exit 1"}},
+				// PID 1 without a SIGTERM handler: only SIGKILL ends it.
+				{Name: "stubborn", Image: "lug-e2e/shell", Command: []string{"sh", "-c", "while :; do sleep 1; done"}},
+			},
+		},
+	}
+	if _, err := e.client.CoreV1().Pods(e.ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var p *v1.Pod
+	e.waitFor("CrashLoopBackOff", func() (bool, error) {
+		p = e.pod("crashy")
+		s := p.Status.ContainerStatuses
+		return len(s) == 2 && s[0].State.Waiting != nil && s[0].State.Waiting.Reason == "CrashLoopBackOff" &&
+			s[0].LastTerminationState.Terminated != nil && s[0].LastTerminationState.Terminated.ExitCode == 1, nil
+	})
+	if p.Status.Phase != v1.PodRunning {
+		t.Errorf("phase %s while one container runs and one backs off", p.Status.Phase)
+	}
+	e.waitFor("a restart", func() (bool, error) {
+		p = e.pod("crashy")
+		return p.Status.ContainerStatuses[0].RestartCount >= 1, nil
+	})
+	if n := strings.Count(e.log("crashy", "fails"), "==== podrunner: container fails start"); n < 2 {
+		t.Errorf("%d start markers in the log, want 2 or more", n)
+	}
+	deleted := time.Now()
+	if err := e.client.CoreV1().Pods(e.ns).Delete(ctx, "crashy", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("crashy gone", func() (bool, error) {
+		_, err := e.client.CoreV1().Pods(e.ns).Get(ctx, "crashy", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if took := time.Since(deleted); took < time.Duration(grace)*time.Second {
+		t.Errorf("deleted after %s, before the grace period: was the SIGTERM-ignoring program killed early?", took)
 	}
 }
