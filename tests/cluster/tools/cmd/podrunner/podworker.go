@@ -112,6 +112,15 @@ func (w *podWorker) requestStop(reason stopReason) {
 	w.stopOnce.Do(func() {
 		w.mu.Lock()
 		w.reason = reason
+		if reason == stopShutdown {
+			// As the kubelet's graceful node shutdown reports a pod it stops: Failed, reason
+			// Terminated, decided now so that no other terminal phase is written first (a
+			// terminal phase cannot change). A pod that had finished keeps its phase.
+			if ph := podPhase(w.pod.Spec.RestartPolicy, w.rec); ph != v1.PodSucceeded && ph != v1.PodFailed {
+				w.rec.failed, w.rec.reason = true, "Terminated"
+				w.rec.message = "Pod was terminated in response to the pod runner stopping."
+			}
+		}
 		w.mu.Unlock()
 		close(w.stop)
 	})
@@ -803,18 +812,9 @@ func (w *podWorker) deletePod() {
 	w.r.deleteObject(w.currentPod())
 }
 
-// markShutdown reports a pod stopped by the runner's own shutdown as the kubelet's graceful
-// node shutdown does: Failed, reason Terminated (a finished pod keeps its phase).
+// markShutdown writes the final status of a pod stopped by the runner's shutdown (see
+// requestStop).
 func (w *podWorker) markShutdown() {
-	w.mu.Lock()
-	phase := podPhase(w.pod.Spec.RestartPolicy, w.rec)
-	w.mu.Unlock()
-	if phase == v1.PodSucceeded || phase == v1.PodFailed {
-		return
-	}
-	w.edit(func(r *podRecord) {
-		r.failed, r.reason, r.message = true, "Terminated", "Pod was terminated in response to the pod runner stopping."
-	})
 	if err := w.writeStatus(); err != nil {
 		w.logf("status at shutdown: %v", err)
 	}
