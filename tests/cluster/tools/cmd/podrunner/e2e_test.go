@@ -467,3 +467,47 @@ func TestE2ERestartAndKill(t *testing.T) {
 		t.Errorf("deleted after %s, before the grace period: was the SIGTERM-ignoring program killed early?", took)
 	}
 }
+
+// TestE2ESecretUpdate: a running pod sees a Secret's new content in its volume after the
+// periodic resync (as a certificate renewal reaches the guard), through the ..data swap.
+func TestE2ESecretUpdate(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	secret := &v1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cert"}, Data: map[string][]byte{"tls.crt": []byte("v1")}}
+	if _, err := e.client.CoreV1().Secrets(e.ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	grace := int64(1)
+	mode := int32(0o440)
+	pod := &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "reader"},
+		Spec: v1.PodSpec{
+			TerminationGracePeriodSeconds: &grace,
+			Volumes:                       []v1.Volume{{Name: "certs", VolumeSource: v1.VolumeSource{Secret: &v1.SecretVolumeSource{SecretName: "cert", DefaultMode: &mode}}}},
+			Containers: []v1.Container{{
+				Name: "c", Image: "lug-e2e/shell",
+				Command:      []string{"sh", "-c", `while :; do echo "crt=$(cat /certs/tls.crt) mode=$(stat -L -c %a /certs/tls.crt)"; sleep 1; done`},
+				VolumeMounts: []v1.VolumeMount{{Name: "certs", MountPath: "/certs", ReadOnly: true}},
+			}},
+		},
+	}
+	if _, err := e.client.CoreV1().Pods(e.ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("v1 in the log", func() (bool, error) {
+		_, err := os.Stat(filepath.Join(e.state, "runner", "logs", e.ns+"_reader_c.log"))
+		return err == nil && strings.Contains(e.log("reader", "c"), "crt=v1 mode=440"), nil
+	})
+	secret.Data["tls.crt"] = []byte("v2")
+	if _, err := e.client.CoreV1().Secrets(e.ns).Update(ctx, secret, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	updated := time.Now()
+	err := wait.PollUntilContextTimeout(ctx, time.Second, volumeResyncInterval+e2eTimeout, true, func(context.Context) (bool, error) {
+		return strings.Contains(e.log("reader", "c"), "crt=v2"), nil
+	})
+	if err != nil {
+		t.Fatalf("the new Secret content never reached the container: %v", err)
+	}
+	t.Logf("new content seen %s after the update", time.Since(updated).Round(time.Second))
+}

@@ -68,8 +68,11 @@ type podWorker struct {
 	rec   *podRecord
 	procs map[string]*process // running programs by container name
 	vols  volumeSet
-	net   podNetwork
-	netUp bool
+	// tokens: the volume builder's token cache (used by one goroutine at a time: the
+	// worker while preparing, then the resync loop).
+	tokens map[string]cachedToken
+	net    podNetwork
+	netUp  bool
 
 	stop       chan struct{}
 	stopOnce   sync.Once
@@ -82,15 +85,16 @@ type podWorker struct {
 
 func newPodWorker(r *runner, pod *v1.Pod) *podWorker {
 	return &podWorker{
-		r:     r,
-		uid:   pod.UID,
-		key:   pod.Namespace + "/" + pod.Name,
-		dir:   filepath.Join(r.cfg.stateDir, "pods", string(pod.UID)),
-		pod:   pod.DeepCopy(),
-		rec:   newPodRecord(pod),
-		procs: map[string]*process{},
-		stop:  make(chan struct{}),
-		dirty: make(chan struct{}, 1),
+		r:      r,
+		uid:    pod.UID,
+		key:    pod.Namespace + "/" + pod.Name,
+		dir:    filepath.Join(r.cfg.stateDir, "pods", string(pod.UID)),
+		pod:    pod.DeepCopy(),
+		rec:    newPodRecord(pod),
+		procs:  map[string]*process{},
+		tokens: map[string]cachedToken{},
+		stop:   make(chan struct{}),
+		dirty:  make(chan struct{}, 1),
 	}
 }
 
@@ -382,8 +386,8 @@ func (w *podWorker) prepare(pod *v1.Pod) bool {
 			w.vols = vols
 			w.mu.Unlock()
 			w.edit(func(r *podRecord) { r.pendingReason, r.pendingMessage = "", "" })
-			if !vols.refreshAt.IsZero() {
-				go w.refreshVolumes(vols.refreshAt)
+			if vols.synced {
+				go w.resyncVolumes(vols.refreshAt)
 			}
 			return true
 		}
@@ -413,28 +417,31 @@ func (w *podWorker) addresses() podAddresses {
 func (w *podWorker) buildVolumes() (volumeSet, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), apiCallTimeout)
 	defer cancel()
-	b := &volumeBuilder{client: w.r.client, src: w.r.objects}
+	b := &volumeBuilder{client: w.r.client, src: w.r.objects, tokens: w.tokens}
 	return b.buildVolumes(ctx, w.currentPod(), w.addresses(), w.dir)
 }
 
-// refreshVolumes rewrites the volumes when their tokens near expiry, as the kubelet's token
-// manager and volume manager do; Secrets and ConfigMaps are refreshed along with them.
-func (w *podWorker) refreshVolumes(at time.Time) {
+// resyncVolumes rewrites the API-backed volumes every volumeResyncInterval, and sooner when a
+// token nears expiry (tokenAt), as the kubelet's volume manager and token manager do. The
+// atomic writer leaves unchanged volumes alone.
+func (w *podWorker) resyncVolumes(tokenAt time.Time) {
 	for {
-		if !w.sleep(time.Until(at)) {
+		next := time.Now().Add(volumeResyncInterval)
+		if !tokenAt.IsZero() && tokenAt.Before(next) {
+			next = tokenAt
+		}
+		if !w.sleep(time.Until(next)) {
 			return
 		}
 		vols, err := w.buildVolumes()
 		if err != nil {
-			w.logf("refreshing volumes: %v (retrying)", err)
-			at = time.Now().Add(setupRetryMax)
+			w.logf("resynchronising volumes: %v (retrying)", err)
 			continue
 		}
-		w.logf("volumes refreshed (token renewed)")
-		if vols.refreshAt.IsZero() {
-			return
+		if len(vols.changed) > 0 {
+			w.logf("volumes updated: %v", vols.changed)
 		}
-		at = vols.refreshAt
+		tokenAt = vols.refreshAt
 	}
 }
 
