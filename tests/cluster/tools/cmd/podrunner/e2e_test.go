@@ -511,3 +511,32 @@ func TestE2ESecretUpdate(t *testing.T) {
 	}
 	t.Logf("new content seen %s after the update", time.Since(updated).Round(time.Second))
 }
+
+// TestE2EHostNetwork: a hostNetwork pod gets no namespace of its own; its address is the
+// node's.
+func TestE2EHostNetwork(t *testing.T) {
+	e := setup(t)
+	pod := &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "hostnet"},
+		Spec: v1.PodSpec{
+			HostNetwork: true, RestartPolicy: v1.RestartPolicyNever,
+			Containers: []v1.Container{{
+				Name: "c", Image: "lug-e2e/shell", Command: []string{"sh", "-c", `echo "ip=$POD_IP"; echo "bridge=$(cat /sys/class/net/` + os.Getenv("LUG_BRIDGE") + `/operstate)"`},
+				Env: []v1.EnvVar{fieldEnv("POD_IP", "status.podIP")},
+			}},
+		},
+	}
+	if _, err := e.client.CoreV1().Pods(e.ns).Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.waitPhase("hostnet", v1.PodSucceeded)
+	log := e.log("hostnet", "c")
+	if p.Status.PodIP != p.Status.HostIP || logValue(log, "ip") != p.Status.HostIP {
+		t.Errorf("podIP %s, hostIP %s, env %s", p.Status.PodIP, p.Status.HostIP, logValue(log, "ip"))
+	}
+	// Its operational state may be "down" (no ports while no pod has a veth on it); that
+	// it can be read at all shows the host's interfaces.
+	if v := logValue(log, "bridge"); v != "up" && v != "down" {
+		t.Errorf("the host's bridge is not visible: %q", logValue(log, "bridge"))
+	}
+}

@@ -349,7 +349,7 @@ func (w *podWorker) prepare(pod *v1.Pod) bool {
 		backoff = min(2*backoff, setupRetryMax)
 		return true
 	}
-	for {
+	for !pod.Spec.HostNetwork {
 		if w.stopped() {
 			return false
 		}
@@ -374,6 +374,11 @@ func (w *podWorker) prepare(pod *v1.Pod) bool {
 		if !retry("FailedCreatePodSandBox", err) {
 			return false
 		}
+	}
+	if pod.Spec.HostNetwork {
+		// The host's network, as the kubelet gives it: the pod's address is the node's.
+		w.edit(func(r *podRecord) { r.podIP, r.hostIP, r.sandboxReady = w.r.hostIP, w.r.hostIP, true })
+		w.logf("network: the host's")
 	}
 	backoff = setupRetryInitial
 	for {
@@ -617,8 +622,12 @@ func (w *podWorker) runOnce(pod *v1.Pod, c *v1.Container, init bool, i int) (*te
 	if err != nil {
 		return startErr(err.Error()), nil
 	}
+	netns := ""
+	if !pod.Spec.HostNetwork {
+		netns = netnsPath(w.net.netns)
+	}
 	spec := execSpec{
-		NetNS:      netnsPath(w.net.netns),
+		NetNS:      netns,
 		Scratch:    filepath.Join(w.dir, "containers", c.Name, "scratch"),
 		Hostname:   podHostname(pod),
 		Path:       path,
@@ -733,6 +742,9 @@ func newerOrSame(a, b string) bool {
 }
 
 func podHostname(pod *v1.Pod) string {
+	if pod.Spec.HostNetwork {
+		return pod.Spec.NodeName
+	}
 	if pod.Spec.Hostname != "" {
 		return pod.Spec.Hostname
 	}
