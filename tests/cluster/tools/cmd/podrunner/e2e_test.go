@@ -9,8 +9,15 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/signal"
@@ -66,19 +73,45 @@ func serve(addr string) int {
 		fmt.Fprintf(w, "hello from %s pid %d\n", host, os.Getpid())
 	})
 	srv := &http.Server{Addr: addr, Handler: mux}
+	// The same handlers over HTTPS (a self-signed certificate, as probes do not verify).
+	tlsSrv := &http.Server{Addr: os.Getenv("PODRUNNER_E2E_SERVE_TLS"), Handler: mux}
+	if tlsSrv.Addr != "" {
+		cert, err := selfSigned()
+		if err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		tlsSrv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		go func() { _ = tlsSrv.ListenAndServeTLS("", "") }()
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
 	go func() {
 		<-sig
 		fmt.Println("SIGTERM: shutting down")
+		tlsSrv.Close()
 		srv.Close()
 	}()
-	fmt.Println("serving on", addr)
+	fmt.Println("serving on", addr, tlsSrv.Addr)
 	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
 		fmt.Println(err)
 		return 1
 	}
 	return 0
+}
+
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "e2e"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 type e2e struct {
@@ -276,10 +309,11 @@ func TestE2EServerPod(t *testing.T) {
 			TerminationGracePeriodSeconds: &grace,
 			Containers: []v1.Container{{
 				Name: "server", Image: "lug-e2e/server:latest",
-				Env:   []v1.EnvVar{{Name: "PODRUNNER_E2E_SERVE", Value: ":8080"}},
-				Ports: []v1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+				Env:   []v1.EnvVar{{Name: "PODRUNNER_E2E_SERVE", Value: ":8080"}, {Name: "PODRUNNER_E2E_SERVE_TLS", Value: ":8443"}},
+				Ports: []v1.ContainerPort{{Name: "http", ContainerPort: 8080}, {Name: "https", ContainerPort: 8443}},
+				// HTTPS on a named port, as the guard's own probe.
 				ReadinessProbe: &v1.Probe{
-					ProbeHandler:  v1.ProbeHandler{HTTPGet: &v1.HTTPGetAction{Path: "/ready", Port: intstr.FromString("http")}},
+					ProbeHandler:  v1.ProbeHandler{HTTPGet: &v1.HTTPGetAction{Path: "/ready", Port: intstr.FromString("https"), Scheme: v1.URISchemeHTTPS}},
 					PeriodSeconds: 1,
 				},
 			}},
