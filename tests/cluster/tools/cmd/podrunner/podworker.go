@@ -220,8 +220,8 @@ func (w *podWorker) writeStatus() error {
 	if err != nil {
 		return err
 	}
-	// Conditions carry transition times; compare without them by comparing what a rebuild
-	// from the same record gives against the same pod: equal patches mean nothing changed.
+	// Transition times come from the last written conditions (w.pod is the patched pod), so
+	// an unchanged record gives the same patch: nothing to send.
 	if string(patch) == string(w.lastStatus) {
 		return nil
 	}
