@@ -75,6 +75,7 @@ type podWorker struct {
 	netUp  bool
 
 	stop       chan struct{}
+	ran        chan struct{} // closed when no container will run again: volume resync ends
 	stopOnce   sync.Once
 	reason     stopReason
 	dirty      chan struct{}
@@ -94,6 +95,7 @@ func newPodWorker(r *runner, pod *v1.Pod) *podWorker {
 		procs:  map[string]*process{},
 		tokens: map[string]cachedToken{},
 		stop:   make(chan struct{}),
+		ran:    make(chan struct{}),
 		dirty:  make(chan struct{}, 1),
 	}
 }
@@ -276,6 +278,7 @@ func (w *podWorker) run() {
 		}
 	}
 	// Terminal, or stopped: nothing runs any more (runContainers returns only then).
+	close(w.ran)
 	w.killAll()
 	if w.stopped() {
 		w.edit(func(r *podRecord) { r.finishStopped() })
@@ -427,16 +430,20 @@ func (w *podWorker) buildVolumes() (volumeSet, error) {
 }
 
 // resyncVolumes rewrites the API-backed volumes every volumeResyncInterval, and sooner when a
-// token nears expiry (tokenAt), as the kubelet's volume manager and token manager do. The
-// atomic writer leaves unchanged volumes alone.
+// token nears expiry (tokenAt), as the kubelet's volume manager and token manager do, until
+// no container will run again. The atomic writer leaves unchanged volumes alone.
 func (w *podWorker) resyncVolumes(tokenAt time.Time) {
 	for {
 		next := time.Now().Add(volumeResyncInterval)
 		if !tokenAt.IsZero() && tokenAt.Before(next) {
 			next = tokenAt
 		}
-		if !w.sleep(time.Until(next)) {
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-w.ran: // a finished or stopped pod's volumes are no longer read
+			t.Stop()
 			return
+		case <-t.C:
 		}
 		vols, err := w.buildVolumes()
 		if err != nil {
