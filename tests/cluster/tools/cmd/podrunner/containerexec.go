@@ -58,7 +58,7 @@ type execMount struct {
 
 // execSpec is what the runner hands to container-exec.
 type execSpec struct {
-	NetNS      string      `json:"netns"`   // path of the pod's network namespace
+	NetNS      string      `json:"netns"`   // path of the pod's network namespace ("" for the host's)
 	Scratch    string      `json:"scratch"` // host directory for the container's tmpfs
 	Hostname   string      `json:"hostname"`
 	Path       string      `json:"path"` // resolved program, inside the container
@@ -260,9 +260,14 @@ func containerExecMain(args []string) int {
 }
 
 func buildRootAndExec(spec *execSpec) error {
-	netfd, err := unix.Open(spec.NetNS, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("opening network namespace %s: %w", spec.NetNS, err)
+	// Opened now: the host's /run/netns is out of reach once the root has changed.
+	netfd := -1
+	if spec.NetNS != "" {
+		fd, err := unix.Open(spec.NetNS, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("opening network namespace %s: %w", spec.NetNS, err)
+		}
+		netfd = fd
 	}
 	// Nothing done from here on may propagate back to the host's mount namespace.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -356,8 +361,10 @@ func buildRootAndExec(spec *execSpec) error {
 	if err := unix.Sethostname([]byte(host)); err != nil {
 		return fmt.Errorf("sethostname: %w", err)
 	}
-	if err := unix.Setns(netfd, unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("joining network namespace %s: %w", spec.NetNS, err)
+	if netfd >= 0 {
+		if err := unix.Setns(netfd, unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("joining network namespace %s: %w", spec.NetNS, err)
+		}
 	}
 	if len(warnings) > 0 {
 		fmt.Fprintf(os.Stderr, "podrunner container-exec: host mounts left out: %s\n", strings.Join(warnings, "; "))

@@ -65,13 +65,13 @@ func TestNetworkNames(t *testing.T) {
 
 func TestWriteAtomic(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "vol")
-	err := writeAtomic(dir, map[string]fileProjection{
+	first := map[string]fileProjection{
 		"token":      {data: []byte("t1"), mode: 0o600},
 		"ca.crt":     {data: []byte("ca"), mode: 0o644},
 		"sub/dir/ns": {data: []byte("default"), mode: 0o644},
-	})
-	if err != nil {
-		t.Fatal(err)
+	}
+	if changed, err := writeAtomic(dir, first); err != nil || !changed {
+		t.Fatalf("first write: %v %v", changed, err)
 	}
 	read := func(p string) string {
 		b, err := os.ReadFile(filepath.Join(dir, p))
@@ -91,7 +91,21 @@ func TestWriteAtomic(t *testing.T) {
 	}
 	old, _ := os.Readlink(filepath.Join(dir, "..data"))
 
-	if err := writeAtomic(dir, map[string]fileProjection{"token": {data: []byte("t2"), mode: 0o644}}); err != nil {
+	// The same payload again: nothing changes, ..data stays.
+	if changed, err := writeAtomic(dir, first); err != nil || changed {
+		t.Fatalf("unchanged write: %v %v", changed, err)
+	}
+	if again, _ := os.Readlink(filepath.Join(dir, "..data")); again != old {
+		t.Errorf("..data moved from %s to %s for an unchanged payload", old, again)
+	}
+	// A mode change alone is a change.
+	first["ca.crt"] = fileProjection{data: []byte("ca"), mode: 0o600}
+	if changed, _ := writeAtomic(dir, first); !changed {
+		t.Error("mode change not written")
+	}
+	old, _ = os.Readlink(filepath.Join(dir, "..data"))
+
+	if changed, err := writeAtomic(dir, map[string]fileProjection{"token": {data: []byte("t2"), mode: 0o644}}); err != nil || !changed {
 		t.Fatal(err)
 	}
 	if read("token") != "t2" {
@@ -104,7 +118,7 @@ func TestWriteAtomic(t *testing.T) {
 		t.Error("old timestamped directory left behind")
 	}
 	for _, bad := range []string{"/abs", "../x", "a/../../x", "..data"} {
-		if err := writeAtomic(dir, map[string]fileProjection{bad: {data: nil, mode: 0o644}}); err == nil {
+		if _, err := writeAtomic(dir, map[string]fileProjection{bad: {data: nil, mode: 0o644}}); err == nil {
 			t.Errorf("path %q accepted", bad)
 		}
 	}

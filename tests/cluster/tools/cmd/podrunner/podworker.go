@@ -68,10 +68,14 @@ type podWorker struct {
 	rec   *podRecord
 	procs map[string]*process // running programs by container name
 	vols  volumeSet
-	net   podNetwork
-	netUp bool
+	// tokens: the volume builder's token cache (used by one goroutine at a time: the
+	// worker while preparing, then the resync loop).
+	tokens map[string]cachedToken
+	net    podNetwork
+	netUp  bool
 
 	stop       chan struct{}
+	ran        chan struct{} // closed when no container will run again: volume resync ends
 	stopOnce   sync.Once
 	reason     stopReason
 	dirty      chan struct{}
@@ -82,15 +86,17 @@ type podWorker struct {
 
 func newPodWorker(r *runner, pod *v1.Pod) *podWorker {
 	return &podWorker{
-		r:     r,
-		uid:   pod.UID,
-		key:   pod.Namespace + "/" + pod.Name,
-		dir:   filepath.Join(r.cfg.stateDir, "pods", string(pod.UID)),
-		pod:   pod.DeepCopy(),
-		rec:   newPodRecord(pod),
-		procs: map[string]*process{},
-		stop:  make(chan struct{}),
-		dirty: make(chan struct{}, 1),
+		r:      r,
+		uid:    pod.UID,
+		key:    pod.Namespace + "/" + pod.Name,
+		dir:    filepath.Join(r.cfg.stateDir, "pods", string(pod.UID)),
+		pod:    pod.DeepCopy(),
+		rec:    newPodRecord(pod),
+		procs:  map[string]*process{},
+		tokens: map[string]cachedToken{},
+		stop:   make(chan struct{}),
+		ran:    make(chan struct{}),
+		dirty:  make(chan struct{}, 1),
 	}
 }
 
@@ -112,6 +118,15 @@ func (w *podWorker) requestStop(reason stopReason) {
 	w.stopOnce.Do(func() {
 		w.mu.Lock()
 		w.reason = reason
+		if reason == stopShutdown {
+			// As the kubelet's graceful node shutdown reports a pod it stops: Failed, reason
+			// Terminated, decided now so that no other terminal phase is written first (a
+			// terminal phase cannot change). A pod that had finished keeps its phase.
+			if ph := podPhase(w.pod.Spec.RestartPolicy, w.rec); ph != v1.PodSucceeded && ph != v1.PodFailed {
+				w.rec.failed, w.rec.reason = true, "Terminated"
+				w.rec.message = "Pod was terminated in response to the pod runner stopping."
+			}
+		}
 		w.mu.Unlock()
 		close(w.stop)
 	})
@@ -207,8 +222,8 @@ func (w *podWorker) writeStatus() error {
 	if err != nil {
 		return err
 	}
-	// Conditions carry transition times; compare without them by comparing what a rebuild
-	// from the same record gives against the same pod: equal patches mean nothing changed.
+	// Transition times come from the last written conditions (w.pod is the patched pod), so
+	// an unchanged record gives the same patch: nothing to send.
 	if string(patch) == string(w.lastStatus) {
 		return nil
 	}
@@ -263,6 +278,7 @@ func (w *podWorker) run() {
 		}
 	}
 	// Terminal, or stopped: nothing runs any more (runContainers returns only then).
+	close(w.ran)
 	w.killAll()
 	if w.stopped() {
 		w.edit(func(r *podRecord) { r.finishStopped() })
@@ -336,7 +352,7 @@ func (w *podWorker) prepare(pod *v1.Pod) bool {
 		backoff = min(2*backoff, setupRetryMax)
 		return true
 	}
-	for {
+	for !pod.Spec.HostNetwork {
 		if w.stopped() {
 			return false
 		}
@@ -362,6 +378,11 @@ func (w *podWorker) prepare(pod *v1.Pod) bool {
 			return false
 		}
 	}
+	if pod.Spec.HostNetwork {
+		// The host's network, as the kubelet gives it: the pod's address is the node's.
+		w.edit(func(r *podRecord) { r.podIP, r.hostIP, r.sandboxReady = w.r.hostIP, w.r.hostIP, true })
+		w.logf("network: the host's")
+	}
 	backoff = setupRetryInitial
 	for {
 		if w.stopped() {
@@ -373,8 +394,8 @@ func (w *podWorker) prepare(pod *v1.Pod) bool {
 			w.vols = vols
 			w.mu.Unlock()
 			w.edit(func(r *podRecord) { r.pendingReason, r.pendingMessage = "", "" })
-			if !vols.refreshAt.IsZero() {
-				go w.refreshVolumes(vols.refreshAt)
+			if vols.synced {
+				go w.resyncVolumes(vols.refreshAt)
 			}
 			return true
 		}
@@ -404,28 +425,35 @@ func (w *podWorker) addresses() podAddresses {
 func (w *podWorker) buildVolumes() (volumeSet, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), apiCallTimeout)
 	defer cancel()
-	b := &volumeBuilder{client: w.r.client, src: w.r.objects}
+	b := &volumeBuilder{client: w.r.client, src: w.r.objects, tokens: w.tokens}
 	return b.buildVolumes(ctx, w.currentPod(), w.addresses(), w.dir)
 }
 
-// refreshVolumes rewrites the volumes when their tokens near expiry, as the kubelet's token
-// manager and volume manager do; Secrets and ConfigMaps are refreshed along with them.
-func (w *podWorker) refreshVolumes(at time.Time) {
+// resyncVolumes rewrites the API-backed volumes every volumeResyncInterval, and sooner when a
+// token nears expiry (tokenAt), as the kubelet's volume manager and token manager do, until
+// no container will run again. The atomic writer leaves unchanged volumes alone.
+func (w *podWorker) resyncVolumes(tokenAt time.Time) {
 	for {
-		if !w.sleep(time.Until(at)) {
+		next := time.Now().Add(volumeResyncInterval)
+		if !tokenAt.IsZero() && tokenAt.Before(next) {
+			next = tokenAt
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-w.ran: // a finished or stopped pod's volumes are no longer read
+			t.Stop()
 			return
+		case <-t.C:
 		}
 		vols, err := w.buildVolumes()
 		if err != nil {
-			w.logf("refreshing volumes: %v (retrying)", err)
-			at = time.Now().Add(setupRetryMax)
+			w.logf("resynchronising volumes: %v (retrying)", err)
 			continue
 		}
-		w.logf("volumes refreshed (token renewed)")
-		if vols.refreshAt.IsZero() {
-			return
+		if len(vols.changed) > 0 {
+			w.logf("volumes updated: %v", vols.changed)
 		}
-		at = vols.refreshAt
+		tokenAt = vols.refreshAt
 	}
 }
 
@@ -601,8 +629,12 @@ func (w *podWorker) runOnce(pod *v1.Pod, c *v1.Container, init bool, i int) (*te
 	if err != nil {
 		return startErr(err.Error()), nil
 	}
+	netns := ""
+	if !pod.Spec.HostNetwork {
+		netns = netnsPath(w.net.netns)
+	}
 	spec := execSpec{
-		NetNS:      netnsPath(w.net.netns),
+		NetNS:      netns,
 		Scratch:    filepath.Join(w.dir, "containers", c.Name, "scratch"),
 		Hostname:   podHostname(pod),
 		Path:       path,
@@ -717,6 +749,9 @@ func newerOrSame(a, b string) bool {
 }
 
 func podHostname(pod *v1.Pod) string {
+	if pod.Spec.HostNetwork {
+		return pod.Spec.NodeName
+	}
 	if pod.Spec.Hostname != "" {
 		return pod.Spec.Hostname
 	}
@@ -797,41 +832,15 @@ func (w *podWorker) teardownSandbox() {
 	w.logf("network namespace %s removed", n.netns)
 }
 
-// deletePod finishes a graceful deletion: the final status first, then the delete with
-// grace period 0 and the UID as precondition, as the kubelet's status manager does.
+// deletePod finishes a graceful deletion: the final status first, then the delete.
 func (w *podWorker) deletePod() {
 	_ = w.writeStatus()
-	pod := w.currentPod()
-	ctx, cancel := context.WithTimeout(context.Background(), apiCallTimeout)
-	defer cancel()
-	zero := int64(0)
-	uid := pod.UID
-	err := w.r.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
-		GracePeriodSeconds: &zero,
-		Preconditions:      &metav1.Preconditions{UID: &uid},
-	})
-	switch {
-	case err == nil:
-		w.logf("deleted")
-	case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
-		w.logf("deleted (already gone)")
-	default:
-		w.logf("delete: %v", err)
-	}
+	w.r.deleteObject(w.currentPod())
 }
 
-// markShutdown reports a pod stopped by the runner's own shutdown as the kubelet's graceful
-// node shutdown does: Failed, reason Terminated (a finished pod keeps its phase).
+// markShutdown writes the final status of a pod stopped by the runner's shutdown (see
+// requestStop).
 func (w *podWorker) markShutdown() {
-	w.mu.Lock()
-	phase := podPhase(w.pod.Spec.RestartPolicy, w.rec)
-	w.mu.Unlock()
-	if phase == v1.PodSucceeded || phase == v1.PodFailed {
-		return
-	}
-	w.edit(func(r *podRecord) {
-		r.failed, r.reason, r.message = true, "Terminated", "Pod was terminated in response to the pod runner stopping."
-	})
 	if err := w.writeStatus(); err != nil {
 		w.logf("status at shutdown: %v", err)
 	}

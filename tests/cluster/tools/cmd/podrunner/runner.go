@@ -27,6 +27,9 @@ const (
 	bindWorkers = 2
 	// informerSyncTimeout bounds the first LIST of pods at start.
 	informerSyncTimeout = 2 * time.Minute
+	// deleteAttempts: a final delete is retried (1 s doubling, about a minute in all) so
+	// that an API server briefly unavailable does not leave the pod Terminating.
+	deleteAttempts = 7
 )
 
 type config struct {
@@ -52,6 +55,7 @@ type runner struct {
 	mu       sync.Mutex
 	workers  map[types.UID]*podWorker
 	finished map[types.UID]bool // workers that ended: their pod is never run again
+	deleting map[types.UID]bool // finished pods of an earlier run whose deletion was sent
 	stopping bool
 	wg       sync.WaitGroup
 
@@ -89,6 +93,7 @@ func (r *runner) cleanStaleState() {
 func (r *runner) start(ctx context.Context) error {
 	r.workers = map[types.UID]*podWorker{}
 	r.finished = map[types.UID]bool{}
+	r.deleting = map[types.UID]bool{}
 	r.bindQueue = workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName]())
 	namespaces := r.cfg.namespaces
 	if len(namespaces) == 0 {
@@ -146,12 +151,15 @@ func (r *runner) onPod(obj any) {
 			return
 		}
 		if pod.Status.Phase == v1.PodSucceeded || pod.Status.Phase == v1.PodFailed {
-			// Finished under an earlier runner process: nothing to run; finish a deletion.
-			r.finished[pod.UID] = true
+			// Finished under an earlier runner process: nothing to run; finish its deletion
+			// when it comes.
+			start := pod.DeletionTimestamp != nil && !r.deleting[pod.UID]
+			if start {
+				r.deleting[pod.UID] = true
+			}
 			r.mu.Unlock()
-			if pod.DeletionTimestamp != nil {
-				w := newPodWorker(r, pod)
-				go w.deletePod()
+			if start {
+				go r.deleteObject(pod)
 			}
 			return
 		}
@@ -235,6 +243,37 @@ func (r *runner) bind(ctx context.Context, key types.NamespacedName) error {
 		return nil // deleted, or bound meanwhile
 	}
 	return err
+}
+
+// deleteObject removes a pod whose programs have all stopped: grace period 0 and the UID as
+// precondition, as the kubelet's status manager does, so a new pod of the same name is safe.
+func (r *runner) deleteObject(pod *v1.Pod) {
+	zero := int64(0)
+	uid := pod.UID
+	key := pod.Namespace + "/" + pod.Name
+	wait := statusRetryInterval
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), apiCallTimeout)
+		err := r.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+			GracePeriodSeconds: &zero,
+			Preconditions:      &metav1.Preconditions{UID: &uid},
+		})
+		cancel()
+		switch {
+		case err == nil:
+			logf("pod %s: deleted", key)
+			return
+		case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
+			logf("pod %s: deleted (already gone)", key)
+			return
+		case attempt == deleteAttempts:
+			logf("pod %s: delete failed %d times, giving up (it stays Terminating): %v", key, attempt, err)
+			return
+		}
+		logf("pod %s: delete: %v (retrying in %s)", key, err, wait)
+		time.Sleep(wait)
+		wait *= 2
+	}
 }
 
 // shutdown stops every pod (SIGTERM, grace, SIGKILL, tear down) and waits for them.

@@ -25,6 +25,10 @@ const (
 	defaultVolumeMode = 0o644
 	// defaultTokenSeconds is the API default of serviceAccountToken.expirationSeconds.
 	defaultTokenSeconds = 3600
+	// volumeResyncInterval: how often Secret, ConfigMap and downward-API volumes are
+	// rewritten from the API while the pod runs, the kubelet's default --sync-frequency
+	// (1 min); a program that reloads its certificate sees a renewal within that.
+	volumeResyncInterval = time.Minute
 	// tokenRefreshFraction: the kubelet's token manager replaces a token once 80% of its
 	// lifetime has passed (pkg/kubelet/token/token_manager.go, requiresRefresh).
 	tokenRefreshFraction = 0.8
@@ -35,11 +39,24 @@ type volumeSet struct {
 	paths map[string]string
 	// refreshAt is when a projected token must be rewritten (zero: never).
 	refreshAt time.Time
+	// synced: some volumes come from API objects (Secret, ConfigMap, token, downward API)
+	// and are resynchronised while the pod runs.
+	synced bool
+	// changed names the volumes whose content this build changed.
+	changed []string
 }
 
 type volumeBuilder struct {
 	client kubernetes.Interface
 	src    objectSource
+	// tokens caches the pod's tokens until they are due for refresh, as the kubelet's
+	// token manager does, so a resync does not replace a valid token every time.
+	tokens map[string]cachedToken
+}
+
+type cachedToken struct {
+	token     []byte
+	refreshAt time.Time
 }
 
 func volumeMode(m *int32) os.FileMode {
@@ -135,6 +152,10 @@ func (b *volumeBuilder) serviceAccountToken(ctx context.Context, pod *v1.Pod, sr
 	if sa == "" {
 		sa = "default"
 	}
+	key := fmt.Sprintf("%s|%s|%d", sa, src.Audience, seconds)
+	if c, ok := b.tokens[key]; ok && time.Now().Before(c.refreshAt) {
+		return c.token, c.refreshAt, nil
+	}
 	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
 		Audiences:         audiences,
 		ExpirationSeconds: &seconds,
@@ -146,7 +167,11 @@ func (b *volumeBuilder) serviceAccountToken(ctx context.Context, pod *v1.Pod, sr
 		return nil, time.Time{}, fmt.Errorf("token for service account %s/%s: %w", pod.Namespace, sa, err)
 	}
 	life := tr.Status.ExpirationTimestamp.Sub(issued)
-	return []byte(tr.Status.Token), issued.Add(time.Duration(float64(life) * tokenRefreshFraction)), nil
+	c := cachedToken{token: []byte(tr.Status.Token), refreshAt: issued.Add(time.Duration(float64(life) * tokenRefreshFraction))}
+	if b.tokens != nil {
+		b.tokens[key] = c
+	}
+	return c.token, c.refreshAt, nil
 }
 
 // buildVolumes materialises every volume of the pod under podDir/volumes. An error keeps the
@@ -241,8 +266,13 @@ func (b *volumeBuilder) buildVolumes(ctx context.Context, pod *v1.Pod, addr podA
 			return set, fmt.Errorf("volume %s: unsupported volume type (supported: emptyDir, hostPath, secret, configMap, downwardAPI, projected)", vol.Name)
 		}
 		if atomic {
-			if err := writeAtomic(dir, payload); err != nil {
+			set.synced = true
+			changed, err := writeAtomic(dir, payload)
+			if err != nil {
 				return set, fmt.Errorf("volume %s: writing %s: %w", vol.Name, dir, err)
+			}
+			if changed {
+				set.changed = append(set.changed, vol.Name)
 			}
 		}
 		set.paths[vol.Name] = dir
