@@ -25,12 +25,14 @@ FLAG_FAILURE = "cannot uninstall Longhorn because deleting-confirmation-flag is 
 # the refusal, or, once the flag read true, the manager-not-ready warning (no DaemonSet here).
 CHECK_LINES = (FLAG_FAILURE, "Manager is not ready")
 LOGRUS_TIME = re.compile(r'time="([^"]+)"')
+LOGRUS_MESSAGE = re.compile(r'msg="((?:[^"\\]|\\.)*)"')
 
 
-def settings_margins(pod: dict) -> list[float]:
+def settings_margins(pod: dict) -> list[float | None]:
     """For each attempt in the pod's uninstall container: how long before longhorn-manager
-    checked the flag its Settings LIST had been answered (negative: the answer came after the
-    check, which then read the lister's empty cache as the default, "false")."""
+    checked the flag its Settings LIST had been answered. Negative: answered after the check;
+    None: not answered at all while that attempt ran (client-side throttling had not even sent
+    it). Either way the check read the lister's empty cache, i.e. the default, "false"."""
     checks = []
     for line in cluster.container_log(pod, "longhorn-uninstall").splitlines():
         if any(marker in line for marker in CHECK_LINES):
@@ -40,11 +42,11 @@ def settings_margins(pod: dict) -> list[float]:
     lists = cluster.settings_lists_of_pod(pod["metadata"]["name"])
     margins = []
     for i, check in enumerate(checks):
-        # Attempt i's LIST is the first one answered after attempt i-1's check.
+        # Attempt i's LIST is answered after attempt i-1's check and before attempt i+1's.
         after = checks[i - 1] if i else 0.0
-        mine = [t for t in lists if t > after]
-        if mine:
-            margins.append(round(check - mine[0], 3))
+        before = checks[i + 1] if i + 1 < len(checks) else float("inf")
+        mine = [t for t in lists if after < t < before]
+        margins.append(round(check - mine[0], 3) if mine else None)
     return margins
 
 
@@ -76,9 +78,10 @@ def run_round(number: int, shape: str, flag_early: float, api_port: int | None) 
 
 def print_row(r: dict) -> None:
     why = r["failed"][0]["why"] if r["failed"] else ""
-    if FLAG_FAILURE in why:
-        why = "flag read as false (" + why[:60] + "...)"
-    margins = ",".join(f"{m:+.2f}" for m in r["settings_list_margins"]) or "?"
+    message = LOGRUS_MESSAGE.search(why)
+    if message:
+        why = message.group(1)
+    margins = ",".join("none" if m is None else f"{m:+.2f}" for m in r["settings_list_margins"]) or "?"
     print(f"{r['round']:>5}  {r['shape']:<7}  {r['outcome']:<8}  {len(r['failed']):>6}  {r['seconds']:>7.1f}  {margins:>12}  {why[:100]}",
           flush=True)
 
@@ -86,6 +89,7 @@ def print_row(r: dict) -> None:
 def summary(rounds: list[dict], guard: str, versions: dict) -> dict:
     seconds = [r["seconds"] for r in rounds]
     margins = [m for r in rounds for m in r["settings_list_margins"]]
+    answered = [m for m in margins if m is not None]
     return {
         **versions,
         "guard": guard,
@@ -95,9 +99,9 @@ def summary(rounds: list[dict], guard: str, versions: dict) -> dict:
         "runs_with_failed_pods": sum(1 for r in rounds if r["failed"]),
         "failed_pods_flag_precondition": sum(1 for r in rounds for f in r["failed"] if FLAG_FAILURE in f["why"]),
         # How long before each flag check the Settings LIST had been answered: the race's margin.
-        "settings_list_margin_s_min": min(margins) if margins else None,
-        "settings_list_margin_s_p50": round(statistics.median(margins), 3) if margins else None,
-        "checks_before_settings_list": sum(1 for m in margins if m < 0),
+        "settings_list_margin_s_min": min(answered) if answered else None,
+        "settings_list_margin_s_p50": round(statistics.median(answered), 3) if answered else None,
+        "checks_before_settings_list": sum(1 for m in margins if m is None or m < 0),
         "job_seconds_p50": round(statistics.median(seconds), 2) if seconds else None,
         "job_seconds_max": round(max(seconds), 2) if seconds else None,
     }
