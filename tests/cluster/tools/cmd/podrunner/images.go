@@ -146,8 +146,11 @@ func (m *imageMap) lookup(ref string) (*imageSpec, error) {
 // command, else the image's entrypoint; then the container's args, else (only when the command came from the
 // image) the image's cmd. The program must be one of the image's files: a bare name is looked
 // up in PATH (the container's final environment, as runc does), a relative path against the
-// working directory. command and args must already have had $(VAR) references expanded.
-func resolveCommand(img *imageSpec, command, args []string, env []string, workingDir string) (string, []string, error) {
+// working directory. A path below one of volumeMounts is a file a volume brings (another
+// container may put it there, as an init container installs a binary into an emptyDir): it is
+// checked when the process is executed, inside the container's mounts. command and args must
+// already have had $(VAR) references expanded.
+func resolveCommand(img *imageSpec, command, args []string, env []string, workingDir string, volumeMounts []string) (string, []string, error) {
 	var argv []string
 	switch {
 	case len(command) > 0:
@@ -170,6 +173,11 @@ func resolveCommand(img *imageSpec, command, args []string, env []string, workin
 			p = path.Join(workingDir, p)
 		}
 		p = path.Clean(p)
+		for _, mount := range volumeMounts {
+			if m := path.Clean(mount); p != m && strings.HasPrefix(p, strings.TrimSuffix(m, "/")+"/") {
+				return p, argv, nil
+			}
+		}
 		if _, ok := img.Files[p]; !ok {
 			return "", nil, fmt.Errorf("exec: %q: no such file in image %q (its files: %s)", prog, img.Repository, strings.Join(sortedKeys(img.Files), ", "))
 		}

@@ -110,25 +110,28 @@ func TestResolveCommand(t *testing.T) {
 		command, args []string
 		env           []string
 		wd            string
+		mounts        []string
 		path          string
 		argv          []string
 		errPart       string
 	}{
-		{"entrypoint only", guard, nil, nil, defEnv, "", "/usr/local/bin/guard", []string{"/usr/local/bin/guard"}, ""},
-		{"entrypoint+args", guard, nil, []string{"--x"}, defEnv, "", "/usr/local/bin/guard", []string{"/usr/local/bin/guard", "--x"}, ""},
-		{"command replaces entrypoint", guard, []string{"sup"}, []string{"a"}, []string{"PATH=/usr/local/bin"}, "", "/usr/local/bin/sup", []string{"sup", "a"}, ""},
-		{"bare name in default PATH", lm, []string{"longhorn-manager", "uninstall", "--force"}, nil, defEnv, "", "/usr/local/sbin/longhorn-manager", []string{"longhorn-manager", "uninstall", "--force"}, ""},
-		{"bare name not in PATH", lm, []string{"longhorn-manager"}, nil, []string{"PATH=/bin"}, "", "", nil, "not found in $PATH"},
-		{"image entrypoint not among files", lm, nil, nil, defEnv, "", "", nil, "launch-manager"},
-		{"cmd used without command or args", bb, nil, nil, defEnv, "", "/bin/sh", []string{"sh"}, ""},
-		{"args replace cmd", bb, nil, []string{"/bin/sh", "-c", "true"}, defEnv, "", "/bin/sh", []string{"/bin/sh", "-c", "true"}, ""},
-		{"absolute path", bb, []string{"/bin/sh", "-c", "echo"}, nil, defEnv, "", "/bin/sh", []string{"/bin/sh", "-c", "echo"}, ""},
-		{"absolute path not in image", bb, []string{"/bin/bash"}, nil, defEnv, "", "", nil, "no such file in image"},
-		{"relative path against workdir", bb, []string{"./sh"}, nil, defEnv, "/bin", "/bin/sh", []string{"./sh"}, ""},
-		{"last PATH wins", guard, []string{"guard"}, nil, []string{"PATH=/nowhere", "PATH=/usr/local/bin"}, "", "/usr/local/bin/guard", []string{"guard"}, ""},
+		{"entrypoint only", guard, nil, nil, defEnv, "", nil, "/usr/local/bin/guard", []string{"/usr/local/bin/guard"}, ""},
+		{"entrypoint+args", guard, nil, []string{"--x"}, defEnv, "", nil, "/usr/local/bin/guard", []string{"/usr/local/bin/guard", "--x"}, ""},
+		{"command replaces entrypoint", guard, []string{"sup"}, []string{"a"}, []string{"PATH=/usr/local/bin"}, "", nil, "/usr/local/bin/sup", []string{"sup", "a"}, ""},
+		{"bare name in default PATH", lm, []string{"longhorn-manager", "uninstall", "--force"}, nil, defEnv, "", nil, "/usr/local/sbin/longhorn-manager", []string{"longhorn-manager", "uninstall", "--force"}, ""},
+		{"bare name not in PATH", lm, []string{"longhorn-manager"}, nil, []string{"PATH=/bin"}, "", nil, "", nil, "not found in $PATH"},
+		{"image entrypoint not among files", lm, nil, nil, defEnv, "", nil, "", nil, "launch-manager"},
+		{"cmd used without command or args", bb, nil, nil, defEnv, "", nil, "/bin/sh", []string{"sh"}, ""},
+		{"args replace cmd", bb, nil, []string{"/bin/sh", "-c", "true"}, defEnv, "", nil, "/bin/sh", []string{"/bin/sh", "-c", "true"}, ""},
+		{"absolute path", bb, []string{"/bin/sh", "-c", "echo"}, nil, defEnv, "", nil, "/bin/sh", []string{"/bin/sh", "-c", "echo"}, ""},
+		{"absolute path not in image", bb, []string{"/bin/bash"}, nil, defEnv, "", nil, "", nil, "no such file in image"},
+		{"relative path against workdir", bb, []string{"./sh"}, nil, defEnv, "/bin", nil, "/bin/sh", []string{"./sh"}, ""},
+		{"absolute path below a volume mount", lm, []string{"/run/x/sup", "--", "longhorn-manager"}, nil, defEnv, "", []string{"/run/x"}, "/run/x/sup", []string{"/run/x/sup", "--", "longhorn-manager"}, ""},
+		{"the mount point itself is not a program", lm, []string{"/run/x"}, nil, defEnv, "", []string{"/run/x/"}, "", nil, "no such file in image"},
+		{"last PATH wins", guard, []string{"guard"}, nil, []string{"PATH=/nowhere", "PATH=/usr/local/bin"}, "", nil, "/usr/local/bin/guard", []string{"guard"}, ""},
 	}
 	for _, c := range cases {
-		path, argv, err := resolveCommand(c.img, c.command, c.args, c.env, c.wd)
+		path, argv, err := resolveCommand(c.img, c.command, c.args, c.env, c.wd, c.mounts)
 		if c.errPart != "" {
 			if err == nil || !strings.Contains(err.Error(), c.errPart) {
 				t.Errorf("%s: error %v, want one containing %q", c.name, err, c.errPart)
@@ -143,7 +146,7 @@ func TestResolveCommand(t *testing.T) {
 			t.Errorf("%s: got %q %q, want %q %q", c.name, path, argv, c.path, c.argv)
 		}
 	}
-	if _, _, err := resolveCommand(&imageSpec{Repository: "empty", Files: map[string]string{"/x": "/x"}}, nil, nil, nil, ""); err == nil {
+	if _, _, err := resolveCommand(&imageSpec{Repository: "empty", Files: map[string]string{"/x": "/x"}}, nil, nil, nil, "", nil); err == nil {
 		t.Error("no command at all: accepted")
 	}
 }

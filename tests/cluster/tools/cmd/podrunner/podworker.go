@@ -328,12 +328,20 @@ func (w *podWorker) prepare(pod *v1.Pod) bool {
 			img, err := w.r.images.lookup(c.Image)
 			if err != nil {
 				msg := fmt.Sprintf("Failed to pull image %q: %v", c.Image, err)
+				// A pod that runs once fails, so that a Job's pod ends with the reason. A pod that
+				// is to run forever (a Deployment's) stays Pending with it, as under a kubelet:
+				// failing it would have its ReplicaSet replace it at once, again and again.
+				runsOnce := pod.Spec.RestartPolicy == v1.RestartPolicyNever
 				w.edit(func(r *podRecord) {
 					cr := w.container(r, set.init, i)
 					cr.waitReason, cr.waitMessage = "ErrImagePull", msg
-					r.failed, r.reason, r.message = true, "ErrImagePull", msg
+					if runsOnce {
+						r.failed, r.reason, r.message = true, "ErrImagePull", msg
+					} else {
+						r.pendingReason, r.pendingMessage = "ErrImagePull", msg
+					}
 				})
-				w.logf("failed: container %s: %s", c.Name, msg)
+				w.logf("%s: container %s: %s", map[bool]string{true: "failed", false: "pending"}[runsOnce], c.Name, msg)
 				return false
 			}
 			w.edit(func(r *podRecord) { w.container(r, set.init, i).imageID = img.id })
@@ -625,7 +633,11 @@ func (w *podWorker) runOnce(pod *v1.Pod, c *v1.Container, init bool, i int) (*te
 			startedAt: now, finishedAt: time.Now(), containerID: containerID}
 	}
 
-	path, argv, err := resolveCommand(img, expandCommand(c.Command, env), expandCommand(c.Args, env), procEnv, workingDir)
+	mountPaths := make([]string, 0, len(c.VolumeMounts))
+	for _, m := range c.VolumeMounts {
+		mountPaths = append(mountPaths, m.MountPath)
+	}
+	path, argv, err := resolveCommand(img, expandCommand(c.Command, env), expandCommand(c.Args, env), procEnv, workingDir, mountPaths)
 	if err != nil {
 		return startErr(err.Error()), nil
 	}
