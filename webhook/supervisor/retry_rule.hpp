@@ -33,8 +33,9 @@ inline constexpr int refusal_exit_code = 1;
 // vanishingly unlikely, while a flag that really is false costs only a few seconds more
 // before the pod fails exactly as it would have.
 inline constexpr int default_attempts = 5;
-// Bound on --attempts: at the longest delay below, twenty attempts stay far inside the
-// uninstall Job's activeDeadlineSeconds (900 s) even with slow starts.
+// Bound on --attempts: with the longest pauses the flags allow (max_first_delay each),
+// twenty attempts wait under ten minutes in all, inside the uninstall Job's
+// activeDeadlineSeconds (900 s).
 inline constexpr int max_attempts = 20;
 
 // The first retry waits this long, each later one twice as long as the one before. The
@@ -45,8 +46,8 @@ inline constexpr std::chrono::milliseconds default_first_delay{1000};
 // No pause grows beyond this: the refusal costs the cluster nothing, and a longer wait only
 // delays an uninstall the user already confirmed.
 inline constexpr std::chrono::milliseconds max_retry_delay{10000};
-// Bound on --delay: a first delay longer than a minute is a typo, not a choice.
-inline constexpr std::chrono::milliseconds max_first_delay{60000};
+// Bound on --delay: with it, max_attempts attempts still fit in the Job's deadline (above).
+inline constexpr std::chrono::milliseconds max_first_delay{30000};
 
 // How one run of the command ended, and what it printed.
 struct attempt_result {
