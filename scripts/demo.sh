@@ -157,12 +157,12 @@ jq -r .response.patch "$LUG_WORK/mutated.json" | base64 -d >"$LUG_WORK/patch.jso
   unexpected "/mutate returned no patch: $(cat "$LUG_WORK/mutated.json")"
 # The decoded JSON patch: the init container (the first operation), one line per field that
 # matters to a reader, then the operations that run the uninstall command under the supervisor.
-jq -r '.[0] | "\(.op) \(.path):", (.value | if type == "array" then .[0] else . end |
+jq -r '(.[0] | "\(.op) \(.path):", (.value | if type == "array" then .[0] else . end |
     "  name:            \(.name)",
     "  image:           \(.image)",
     "  command:         \((.command + .args) | join(" "))",
     "  securityContext: runAsNonRoot=\(.securityContext.runAsNonRoot), readOnlyRootFilesystem=\(.securityContext.readOnlyRootFilesystem), drop \(.securityContext.capabilities.drop | join(",")), seccomp \(.securityContext.seccompProfile.type)",
-    "  volumeMounts:    \(.volumeMounts | map("\(.name) at \(.mountPath)") | join(", "))"),
+    "  volumeMounts:    \(.volumeMounts | map("\(.name) at \(.mountPath)") | join(", "))")),
   (.[1:][] | "\(.op) \(.path): \(.value | if type == "array" and (.[0] | type) == "string" then join(" ")
     elif type == "array" then .[0] else . end | if type == "object" then tojson else . end)")' \
   "$LUG_WORK/patch.json" | show
