@@ -1,5 +1,6 @@
-# The longhorn-uninstall-guard image: the webhook server, and the init container it injects
-# (which runs this same binary at the same path).
+# The longhorn-uninstall-guard image: the webhook server, the init container it injects
+# (which runs this same binary at the same path), and longhorn-uninstall-supervisor, which
+# that init container copies into the uninstall pod (guard/uninstall_wrapper.hpp).
 #
 #   docker build --build-arg VERSION=0.1.0 \
 #     -t ghcr.io/longhorn-uninstall-guard/longhorn-uninstall-guard:v0.1.0 .
@@ -33,6 +34,10 @@ RUN --mount=type=cache,target=/var/cache/ccache \
  && cmake --build --preset release \
  && cmake --install build/release --strip --prefix /out \
  && rm -rf build \
+ && if readelf -l -d /out/bin/longhorn-uninstall-supervisor | grep -E 'INTERP|NEEDED'; then \
+      echo "longhorn-uninstall-supervisor must be statically linked: it runs in the longhorn-manager image" >&2; \
+      exit 1; \
+    fi \
  && reported="$(/out/bin/longhorn-uninstall-guard --version)" \
  && if [ "$reported" != "longhorn-uninstall-guard ${VERSION}" ]; then \
       echo "--build-arg VERSION='${VERSION}' must be the project's version; the binary says: $reported" >&2; \
@@ -52,6 +57,8 @@ RUN apt-get update \
 
 # The path the injected init container's command names (guard/init_container.hpp).
 COPY --from=build /out/bin/longhorn-uninstall-guard /usr/local/bin/longhorn-uninstall-guard
+# Beside it, the path `wait --install-supervisor` copies from (guard/uninstall_wrapper.hpp).
+COPY --from=build /out/bin/longhorn-uninstall-supervisor /usr/local/bin/longhorn-uninstall-supervisor
 # A library added to the build but not to the list above fails here, not in a cluster.
 RUN if ldd /usr/local/bin/longhorn-uninstall-guard | grep 'not found'; then \
       echo "add the package of each missing library to the apt-get install above" >&2; exit 1; \

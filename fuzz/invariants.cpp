@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "guard/init_container.hpp"
+#include "guard/uninstall_wrapper.hpp"
 
 namespace lug::fuzz {
 namespace {
@@ -29,6 +30,62 @@ bool is_string_array(const json& value) {
     if (!item.is_string()) return false;
   }
   return true;
+}
+
+// What the supervisor wrap may change (guard/uninstall_wrapper.hpp), checked on the patched
+// pod and then undone in `rest`: one volume named for the supervisor appended to
+// spec.volumes; and only in containers whose command runs longhorn-manager uninstall (or
+// already runs under the supervisor), the command wrapped exactly once and the volume
+// mounted read-only at its path.
+void check_supervisor_wrap(const json& pod, const json& patched, json& rest, std::string_view patch_text) {
+  const json& spec = pod.at("spec");
+  const auto volumes = spec.find("volumes");
+  const std::size_t volumes_before = volumes != spec.end() && volumes->is_array() ? volumes->size() : 0;
+  const json& patched_volumes = patched.at("spec").contains("volumes") ? patched.at("spec").at("volumes") : json();
+  if (patched_volumes.is_array() && patched_volumes.size() == volumes_before + 1) {
+    require(patched_volumes.back() == json{{"name", guard::supervisor_volume_name},
+                                           {"emptyDir", {{"sizeLimit", guard::supervisor_volume_size_limit}}}},
+            "an added volume is the supervisor's emptyDir", patch_text);
+    for (std::size_t i = 0; i < volumes_before; ++i) {
+      require(patched_volumes.at(i) == volumes->at(i), "the pod's own volumes are kept", patch_text);
+    }
+    if (volumes == spec.end()) {
+      rest["spec"].erase("volumes");
+    } else {
+      rest["spec"]["volumes"] = *volumes;
+    }
+  }
+  const auto containers = spec.find("containers");
+  if (containers == spec.end() || !containers->is_array()) return;
+  const json& patched_containers = patched.at("spec").at("containers");
+  require(patched_containers.is_array() && patched_containers.size() == containers->size(),
+          "the pod keeps its containers", patch_text);
+  for (std::size_t i = 0; i < containers->size(); ++i) {
+    const json& before = containers->at(i);
+    const json& after = patched_containers.at(i);
+    if (before == after) continue;
+    const auto kind = guard::classify_command(before);
+    require(kind == guard::command_kind::uninstall || kind == guard::command_kind::wrapped,
+            "only a container running longhorn-manager uninstall is changed", patch_text);
+    const json& command = before.at("command");
+    require(after.at("command") == (kind == guard::command_kind::uninstall
+                                         ? guard::wrapped_command(command, supervisor::default_attempts)
+                                         : command),
+            "the uninstall command is wrapped exactly once", patch_text);
+    const json& mounts = after.at("volumeMounts");
+    require(mounts.is_array() && !mounts.empty() &&
+                mounts.back() == json{{"name", guard::supervisor_volume_name},
+                                      {"mountPath", guard::supervisor_mount_path},
+                                      {"readOnly", true}},
+            "the uninstall container mounts the supervisor read-only", patch_text);
+    json& restored = rest["spec"]["containers"][i];
+    restored["command"] = command;
+    if (before.contains("volumeMounts")) {
+      restored["volumeMounts"] = before.at("volumeMounts");
+    } else {
+      restored.erase("volumeMounts");
+    }
+  }
 }
 
 }  // namespace
@@ -177,7 +234,11 @@ json check_patch(const json& pod, std::string_view patch_text) {
   } else {
     rest["spec"].erase("initContainers");
   }
-  require(rest == pod, "the patch changes nothing but spec.initContainers", patch_text);
+  check_supervisor_wrap(pod, patched, rest, patch_text);
+  require(rest == pod,
+          "the patch changes nothing but spec.initContainers, the supervisor's volume and the uninstall "
+          "containers' command and mounts",
+          patch_text);
   return patched;
 }
 

@@ -35,8 +35,10 @@ void check_decoded_object(std::string_view body, admission::admission_request& r
 nlohmann::json check_answer(std::string_view body, const admission::admission_request& request);
 
 // The pod as the API server stores it after applying `patch_text` (RFC 6902) to `pod`: the
-// guard's init container first, the pod's own init containers after it in their order,
-// everything else untouched. Returns the patched pod.
+// guard's init container first, the pod's own init containers after it in their order; at
+// most the supervisor's volume added, and in the containers running longhorn-manager
+// uninstall the command wrapped once and that volume mounted read-only; everything else
+// untouched. Returns the patched pod.
 nlohmann::json check_patch(const nlohmann::json& pod, std::string_view patch_text);
 
 }  // namespace lug::fuzz

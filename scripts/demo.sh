@@ -14,7 +14,8 @@
 # Usage: scripts/demo.sh [--scenario]
 #   --scenario   afterwards, also run the scenario test: 20 randomized uninstalls without and
 #                with the guard (about a minute more)
-# With GUARD_BIN=PATH set, that binary is used and nothing is built.
+# With GUARD_BIN=PATH set, that binary is used and nothing is built (SUPERVISOR_BIN=PATH: the
+# supervisor, by default the one built beside it).
 # Exit status: 0 when everything behaved as narrated, 1 otherwise. Every process it starts is
 # stopped on exit, including on Ctrl-C.
 set -uo pipefail
@@ -48,7 +49,7 @@ if [ -z "${GUARD_BIN:-}" ]; then
   say "${dim}(build output: $build_log)${plain}"
   # Only the binary: the test targets are scripts/test.sh's business.
   if ! { scripts/install-deps.sh && cmake --preset dev &&
-    cmake --build --preset dev --target longhorn-uninstall-guard; } >"$build_log" 2>&1; then
+    cmake --build --preset dev --target longhorn-uninstall-guard longhorn-uninstall-supervisor; } >"$build_log" 2>&1; then
     tail -n 30 "$build_log" | show
     unexpected "the build failed (full log: $build_log)"
   fi
@@ -154,16 +155,24 @@ say "Started now, \`longhorn-manager uninstall\` could refuse to run and fail th
 post_pod /mutate 10s "$LUG_WORK/mutated.json" || unexpected "POST /mutate failed"
 jq -r .response.patch "$LUG_WORK/mutated.json" | base64 -d >"$LUG_WORK/patch.json" ||
   unexpected "/mutate returned no patch: $(cat "$LUG_WORK/mutated.json")"
-# The decoded JSON patch, one line per field that matters to a reader.
-jq -r '.[] | "\(.op) \(.path):", (.value | if type == "array" then .[0] else . end |
+# The decoded JSON patch: the init container (the first operation), one line per field that
+# matters to a reader, then the operations that run the uninstall command under the supervisor.
+jq -r '(.[0] | "\(.op) \(.path):", (.value | if type == "array" then .[0] else . end |
     "  name:            \(.name)",
     "  image:           \(.image)",
     "  command:         \((.command + .args) | join(" "))",
     "  securityContext: runAsNonRoot=\(.securityContext.runAsNonRoot), readOnlyRootFilesystem=\(.securityContext.readOnlyRootFilesystem), drop \(.securityContext.capabilities.drop | join(",")), seccomp \(.securityContext.seccompProfile.type)",
-    "  volumeMounts:    \(.volumeMounts | map("\(.name) at \(.mountPath)") | join(", "))")' \
+    "  volumeMounts:    \(.volumeMounts | map("\(.name) at \(.mountPath)") | join(", "))")),
+  (.[1:][] | "\(.op) \(.path): \(.value | if type == "array" and (.[0] | type) == "string" then join(" ")
+    elif type == "array" then .[0] else . end | if type == "object" then tojson else . end)")' \
   "$LUG_WORK/patch.json" | show
 mapfile -t init_command < <(jq -r '.[0].value | if type == "array" then .[0] else . end | (.command + .args)[]' "$LUG_WORK/patch.json")
 [ "${init_command[1]:-}" = wait ] || unexpected "the injected container does not run \`wait\`: ${init_command[*]}"
+# The pod's emptyDir volume is a directory here, and the image's supervisor the one built.
+mkdir -p "$LUG_WORK/volume"
+init_command=("${init_command[@]//\/run\/longhorn-uninstall-guard/$LUG_WORK/volume}")
+supervisor_bin="${SUPERVISOR_BIN:-$(dirname "$GUARD_BIN")/supervisor/longhorn-uninstall-supervisor}"
+init_command+=(--supervisor-source "$supervisor_bin")
 say "Running that command line here (the in-cluster service account given as --kube-* flags):"
 shows "longhorn-uninstall-guard ${init_command[*]:1} --kube-api ..."
 wait_start_us="$(now_us)"
@@ -183,7 +192,8 @@ check_flag
 
 if [ "$run_scenario" = 1 ]; then
   step "Scenario: 20 randomized uninstalls, without and with the guard"
-  bash tests/scenario/test_uninstall_race.sh "$GUARD_BIN" || unexpected "the scenario test failed"
+  LUG_SUPERVISOR_BIN="$supervisor_bin" bash tests/scenario/test_uninstall_race.sh "$GUARD_BIN" ||
+    unexpected "the scenario test failed"
 fi
 
 step "Done"

@@ -160,9 +160,14 @@ for fixture in "${mutate_in_scope[@]}"; do
     "$(jq -c --argjson before "$original_init" '(.spec.initContainers | length) == ($before | length) + 1
         and ([.spec.initContainers[] | select(. as $c | $before | index([$c]))] | length) == ($before | length)' \
       "$LUG_WORK/patched.json")"
-  assert_eq "$fixture on /mutate: the app container is untouched" \
-    "$(jq -c '.request.object.spec.containers' "$(fixture_path "$fixture")")" \
-    "$(jq -c '.spec.containers' "$LUG_WORK/patched.json")"
+  # The app container runs longhorn-manager uninstall: its command is wrapped in the
+  # supervisor and the supervisor's volume mounted; nothing else of it changes.
+  assert_eq "$fixture on /mutate: the app container runs under the supervisor, otherwise untouched" \
+    "$(jq -cS '.request.object.spec.containers
+        | map(.command = ["/run/longhorn-uninstall-guard/longhorn-uninstall-supervisor", "--attempts=5", "--"] + .command
+              | .volumeMounts += [{name: "longhorn-uninstall-supervisor", mountPath: "/run/longhorn-uninstall-guard", readOnly: true}])' \
+        "$(fixture_path "$fixture")")" \
+    "$(jq -cS '.spec.containers' "$LUG_WORK/patched.json")"
   assert_eq "$fixture on /mutate: the init container has a name and an image" true \
     "$(jq -c --argjson before "$original_init" '[.spec.initContainers[] | select(. as $c | $before | index([$c]) | not)][0]
         | (.name | type == "string" and length > 0) and (.image | type == "string" and length > 0)' "$LUG_WORK/patched.json")"

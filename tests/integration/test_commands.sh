@@ -3,7 +3,8 @@
 # (tests/support/kube_api_standin.py): exit codes and what they print or log for a flag
 # that is true, false, not yet in the watch cache, forbidden, missing, on a cluster
 # without Longhorn, behind a wrong CA or an unreachable address, with a token that
-# rotates, and with --timeout and SIGTERM.
+# rotates, and with --timeout and SIGTERM; and `wait --install-supervisor`, the copy of the
+# supervisor the init container makes before waiting.
 #
 # Usage: tests/integration/test_commands.sh PATH_TO_longhorn-uninstall-guard
 # Follows lib.sh's conventions: `set -u` only, every failed check is counted, every process
@@ -82,6 +83,9 @@ log_has() {
 assert_log_has() {
   if log_has "$2"; then pass "$1"; else fail "$1" "no log line matching $2" "log: $(tail -n 6 "$WAIT_LOG")"; fi
 }
+assert_log_has_not() {
+  if log_has "$2"; then fail "$1" "a log line matches $2"; else pass "$1"; fi
+}
 
 # --- check: true and false -------------------------------------------------------------------
 run_cli "$cli_limit" check "${kube[@]}"
@@ -152,6 +156,27 @@ assert_eq "wait: a flag already true fresh and cached exits 0" 0 "$CLI_EXIT"
 WAIT_LOG="$LUG_WORK/cli.stderr"
 assert_log_has "wait: logs the settle delay" '.msg | startswith("the setting reads true fresh and cached")'
 assert_log_has "wait: logs that it settled" '.msg | startswith("settled")'
+
+# --- wait --install-supervisor: the copy the uninstall container runs ---------------------------
+# A stand-in source (any file does: `wait` copies bytes); the destination directory plays the
+# emptyDir volume.
+mkdir -p "$LUG_WORK/volume"
+head -c 200000 /dev/urandom >"$LUG_WORK/supervisor-source"
+run_cli "$cli_limit" wait "${kube[@]}" --settle 0 --log-format json \
+  --install-supervisor "$LUG_WORK/volume/longhorn-uninstall-supervisor" --supervisor-source "$LUG_WORK/supervisor-source"
+assert_eq "wait --install-supervisor: exits 0 once the flag reads true" 0 "$CLI_EXIT"
+assert_true "wait --install-supervisor: the copy is byte for byte the source" \
+  cmp "$LUG_WORK/supervisor-source" "$LUG_WORK/volume/longhorn-uninstall-supervisor"
+assert_eq "wait --install-supervisor: mode 0555, and no temporary file left" "555 longhorn-uninstall-supervisor" \
+  "$(stat -c %a "$LUG_WORK/volume/longhorn-uninstall-supervisor") $(ls "$LUG_WORK/volume" | paste -sd' ')"
+WAIT_LOG="$LUG_WORK/cli.stderr"
+assert_log_has "wait --install-supervisor: logs the install" '.msg == "installed the supervisor"'
+run_cli "$cli_limit" wait "${kube[@]}" --settle 0 --log-format json \
+  --install-supervisor "$LUG_WORK/volume/again" --supervisor-source "$LUG_WORK/no-such-supervisor"
+assert_eq "wait --install-supervisor: a missing source exits 1 before waiting" 1 "$CLI_EXIT"
+assert_log_has "wait --install-supervisor: says which file is missing" \
+  '.msg == "cannot install the supervisor" and (.error | contains("no-such-supervisor: No such file or directory"))'
+assert_log_has_not "wait --install-supervisor: a failed install never starts waiting" '.msg == "waiting for the setting to read true"'
 
 # --- wait: the watch cache lags behind --------------------------------------------------------
 set_flag false

@@ -7,8 +7,9 @@
 # step; no pod may fail).
 #
 # Usage: tests/scenario/test_uninstall_race.sh PATH_TO_longhorn-uninstall-guard
-# Environment: LUG_SCENARIO_ROUNDS (default 20), LUG_SCENARIO_SEED (default random; the
-# seed is printed so a failing run can be repeated).
+# Environment: LUG_SUPERVISOR_BIN (required: the longhorn-uninstall-supervisor binary the
+# init container installs), LUG_SCENARIO_ROUNDS (default 20), LUG_SCENARIO_SEED (default
+# random; the seed is printed so a failing run can be repeated).
 # Follows tests/integration/lib.sh's conventions. Takes about 40 s on a 2-core machine.
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 setup_test "$@"
@@ -31,7 +32,8 @@ seed_args=()
 [ -n "${LUG_SCENARIO_SEED:-}" ] && seed_args=(--seed "$LUG_SCENARIO_SEED")
 summary="$LUG_WORK/summary.json"
 timeout -k 5 "$scenario_limit" python3 "$LUG_ROOT/tests/scenario/uninstall_scenario.py" \
-  --guard-binary "$GUARD_BIN" --guard-url "$GUARD_URL" \
+  --guard-binary "$GUARD_BIN" --supervisor-binary "${LUG_SUPERVISOR_BIN:?the supervisor binary}" \
+  --guard-url "$GUARD_URL" \
   --api "$STANDIN_URL" --ca-file "$PKI_CA" --token-file "$STANDIN_TOKEN_FILE" \
   --review "$LUG_FIXTURES/uninstall-pod-kubectl.json" \
   --rounds "$rounds" "${seed_args[@]}" --summary-file "$summary"

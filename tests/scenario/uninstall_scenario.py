@@ -15,8 +15,9 @@ from the API server's watch cache (``resourceVersion=0``), which may still hold
 3. **with the guard**: sends the pod through ``/mutate`` (applying the returned
    JSON patch) and ``/validate`` as the API server would, retrying denied
    creations with the Job controller's backoff; then runs the injected init
-   container's command line as patched (this project's ``wait``) and only then
-   the uninstall step.
+   container's command line as patched (this project's ``wait``, which also
+   installs the supervisor into the pod's emptyDir volume, a directory here) and
+   only then the uninstall step.
 
 The uninstall step reads only the lagging cache and fails the pod when the flag
 it sees is not true (by Go's ``strconv.ParseBool``, as longhorn-manager parses
@@ -40,8 +41,10 @@ import json
 import os
 import random
 import ssl
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -291,10 +294,12 @@ class JobController:
 class LocalKubelet:
     """Runs a pod's containers on this machine against the stand-in."""
     guard_binary: str
+    supervisor_binary: str
     api_url: str
     ca_file: str
     token_file: str
     init_limit_s: float
+    volumes_dir: str
 
     def init_command(self, pod: dict, container: dict) -> list[str]:
         """The container's command line as patched, with the in-cluster configuration it would
@@ -310,7 +315,25 @@ class LocalKubelet:
             raise ScenarioError("the init container does not mount the pod's service-account token "
                                 f"at {SERVICE_ACCOUNT_DIR}, so it could not reach the API server: "
                                 f"{container.get('volumeMounts')}")
-        return [self.guard_binary, *command[1:], "--kube-api", self.api_url,
+        # Each emptyDir volume the container mounts is a fresh directory of this machine, and
+        # arguments under its mountPath point there; the image's copy of the supervisor is the
+        # one built beside the guard.
+        empty_dirs = {volume["name"] for volume in pod["spec"].get("volumes", []) if "emptyDir" in volume}
+        pod_dir = tempfile.mkdtemp(dir=self.volumes_dir)
+        local_paths = {}
+        for mount in container.get("volumeMounts", []):
+            if mount["name"] in empty_dirs:
+                local_paths[mount["mountPath"]] = os.path.join(pod_dir, mount["name"])
+                os.makedirs(local_paths[mount["mountPath"]])
+        def local(arg: str) -> str:
+            for mount_path, local_path in local_paths.items():
+                if arg.startswith(mount_path + "/"):
+                    return local_path + arg[len(mount_path):]
+            return arg
+        args = [local(arg) for arg in command[1:]]
+        if "--install-supervisor" in args:
+            args += ["--supervisor-source", self.supervisor_binary]
+        return [self.guard_binary, *args, "--kube-api", self.api_url,
                 "--kube-ca-file", self.ca_file, "--kube-token-file", self.token_file]
 
     def run_init_containers(self, pod: dict) -> tuple[bool, str, float]:
@@ -457,6 +480,8 @@ def make_rounds(count: int, rng: random.Random, max_lag_ms: int, max_lead_ms: in
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--guard-binary", required=True, help="the longhorn-uninstall-guard binary")
+    parser.add_argument("--supervisor-binary", required=True,
+                        help="the longhorn-uninstall-supervisor binary the init container installs")
     parser.add_argument("--guard-url", required=True, help="https://HOST:PORT of `serve`")
     parser.add_argument("--api", required=True, help="https://HOST:PORT of the Kubernetes API stand-in")
     parser.add_argument("--ca-file", required=True, help="CA of both servers' certificates")
@@ -494,8 +519,9 @@ def main(argv: list[str] | None = None) -> int:
                       control=Endpoint(args.api, args.ca_file),
                       setting=SettingRef(review["request"]["namespace"], args.setting))
     jobs = JobController(Endpoint(args.guard_url, args.ca_file), review)
-    kubelet = LocalKubelet(args.guard_binary, args.api, args.ca_file, args.token_file,
-                           args.init_limit_s)
+    volumes_dir = tempfile.mkdtemp(prefix="lug-scenario-volumes.")
+    kubelet = LocalKubelet(args.guard_binary, args.supervisor_binary, args.api, args.ca_file, args.token_file,
+                           args.init_limit_s, volumes_dir)
     scenario = Scenario(cluster, jobs, kubelet, review["request"]["object"])
     rounds = make_rounds(args.rounds, rng, args.max_lag_ms, args.max_lead_ms,
                          args.late_fraction, args.max_late_ms)
@@ -515,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, OSError, http.client.HTTPException, KeyError, ValueError) as error:
         log(f"scenario error: {error!r}")
         return 2
+    finally:
+        shutil.rmtree(volumes_dir, ignore_errors=True)
     elapsed = time.monotonic() - started
 
     log(f"without guard: {without.failed}/{without.pods} pods failed "

@@ -6,6 +6,7 @@
 #include "cli/setting_flags.hpp"
 #include "cli/webhook_app.hpp"
 #include "cli/worker_threads.hpp"
+#include "supervisor/retry_rule.hpp"
 #include "support/version.hpp"
 
 namespace lug::cli {
@@ -39,7 +40,12 @@ void add_serve_flags(cxxopts::Options& options) {
       ("init-settle", "how long the init container waits after the flag reads true everywhere",
        cxxopts::value<std::string>()->default_value("10s"))
       ("init-poll-interval", "how often the init container reads the setting",
-       cxxopts::value<std::string>()->default_value("1s"));
+       cxxopts::value<std::string>()->default_value("1s"))
+      ("wrap-uninstall", "run the uninstall container's longhorn-manager uninstall under the supervisor, which "
+       "retries its premature deleting-confirmation-flag refusal (longhorn/longhorn#10483); false turns it off",
+       cxxopts::value<bool>()->default_value("true"))
+      ("supervisor-attempts", "the supervisor's --attempts: how often it runs the command at most",
+       cxxopts::value<std::string>()->default_value(std::to_string(supervisor::default_attempts)));
 }
 
 // The hold bounds: the API server never waits more than 30 s for a webhook, so longer
@@ -99,6 +105,9 @@ int serve_command(int argc, char** argv) {
   settings.init_container.setting_api_version = settings.setting.api_version;
   settings.init_container.settle = duration_flag(flags, "init-settle");
   settings.init_container.poll_interval = duration_flag(flags, "init-poll-interval");
+  settings.supervisor.enabled = flags["wrap-uninstall"].as<bool>();
+  settings.supervisor.attempts =
+      static_cast<int>(integer_flag(flags, "supervisor-attempts", 1, supervisor::max_attempts));
 
   apply_logging_flags(flags);
   settings.cluster = load_cluster_config(flags);

@@ -8,6 +8,11 @@
 // wait). --timeout gives up with exit 1 and a message saying what was seen last; SIGTERM or
 // SIGINT stop at once, also with exit 1. The log records each change of what the reads
 // say, not every poll, plus a reminder while nothing changes.
+//
+// With --install-supervisor DEST it first copies the supervisor (--supervisor-source, the
+// image's copy by default) to DEST, atomically and mode 0555, for the uninstall container to
+// run (guard/uninstall_wrapper.hpp); a failed copy exits 1 at once, since the uninstall
+// container's rewritten command could not run.
 #include <csignal>
 #include <optional>
 #include <string>
@@ -27,8 +32,10 @@
 #include "cli/kube_flags.hpp"
 #include "cli/setting_flags.hpp"
 #include "guard/setting_reader.hpp"
+#include "guard/uninstall_wrapper.hpp"
 #include "kube/api_client.hpp"
 #include "support/duration.hpp"
+#include "support/install_file.hpp"
 #include "support/log.hpp"
 
 namespace lug::cli {
@@ -159,7 +166,11 @@ int wait_command(int argc, char** argv) {
       ("poll-interval", "time between reads", cxxopts::value<std::string>()->default_value("1s"))
       ("settle", "sleep after both reads say true, for informer caches to catch up",
        cxxopts::value<std::string>()->default_value("10s"))
-      ("timeout", "give up after this long (0: never)", cxxopts::value<std::string>()->default_value("0"));
+      ("timeout", "give up after this long (0: never)", cxxopts::value<std::string>()->default_value("0"))
+      ("install-supervisor", "first copy the supervisor to this path (atomically, mode 0555)",
+       cxxopts::value<std::string>())
+      ("supervisor-source", "the supervisor binary that --install-supervisor copies",
+       cxxopts::value<std::string>()->default_value(guard::supervisor_image_path));
   add_setting_flags(options);
   add_kube_flags(options);
   add_logging_flags(options);
@@ -171,6 +182,17 @@ int wait_command(int argc, char** argv) {
   if (wait.poll_interval <= clock::duration::zero()) throw usage_error("--poll-interval must be more than 0");
   const auto setting = setting_ref_from_flags(*parsed);
   apply_logging_flags(*parsed);
+
+  if (parsed->count("install-supervisor") != 0) {
+    const auto source = (*parsed)["supervisor-source"].as<std::string>();
+    const auto destination = (*parsed)["install-supervisor"].as<std::string>();
+    if (destination.empty()) throw usage_error("--install-supervisor must not be empty");
+    if (const auto error = install_executable(source, destination)) {
+      log::error("cannot install the supervisor", {{"error", *error}});
+      return exit_failure;
+    }
+    log::info("installed the supervisor", {{"from", source}, {"to", destination}});
+  }
 
   net::io_context io;
   std::optional<kube::api_client> client;

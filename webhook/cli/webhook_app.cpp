@@ -95,7 +95,7 @@ int run_webhook(const webhook_settings& settings) {
       },
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(guard::max_read_time));
   guard::validator validating(settings.job, settings.setting, settings.hold, fresh_reads, measured);
-  guard::mutator mutating(settings.job, settings.init_container);
+  guard::mutator mutating(settings.job, settings.init_container, settings.supervisor);
 
   transport::router routes;
   routes.add(http::verb::post, "/validate",
@@ -122,7 +122,9 @@ int run_webhook(const webhook_settings& settings) {
                           {"setting", settings.setting.name},
                           {"poll_interval", format_duration(settings.hold.poll_interval)},
                           {"max_hold", format_duration(settings.hold.max_hold)},
-                          {"init_image", settings.init_container.image}});
+                          {"init_image", settings.init_container.image},
+                          {"wrap_uninstall", settings.supervisor.enabled},
+                          {"supervisor_attempts", settings.supervisor.attempts}});
 
   net::signal_set signals(io, SIGTERM, SIGINT);
   net::steady_timer grace(io);

@@ -11,6 +11,7 @@
 #include "guard/init_container.hpp"
 #include "guard/scope.hpp"
 #include "guard/setting_reader.hpp"
+#include "guard/uninstall_wrapper.hpp"
 #include "kube/cluster_config.hpp"
 #include "transport/tls_context.hpp"
 
@@ -28,6 +29,7 @@ struct webhook_settings {
   guard::uninstall_job job;
   guard::hold_policy hold;
   guard::init_container_spec init_container;
+  guard::supervisor_wrap supervisor;
 };
 
 // Runs until SIGTERM or SIGINT, then drains; returns the process exit code.

@@ -1,5 +1,6 @@
 #include "guard/init_container.hpp"
 
+#include "guard/uninstall_wrapper.hpp"
 #include "support/duration.hpp"
 
 namespace lug::guard {
@@ -77,8 +78,8 @@ bool has_init_container(const json& pod) {
   return false;
 }
 
-json make_init_container(const init_container_spec& spec, const token_mount& token) {
-  return json{
+json make_init_container(const init_container_spec& spec, const token_mount& token, bool install_supervisor) {
+  json container{
       {"name", init_container_name},
       {"image", spec.image},
       {"imagePullPolicy", "IfNotPresent"},
@@ -100,6 +101,12 @@ json make_init_container(const init_container_spec& spec, const token_mount& tok
       {"volumeMounts", json::array({{{"name", token.volume_name}, {"mountPath", token.mount_path}, {"readOnly", true}}})},
       {"terminationMessagePolicy", "FallbackToLogsOnError"},
   };
+  if (install_supervisor) {
+    container["args"].push_back("--install-supervisor");
+    container["args"].push_back(supervisor_installed_path);
+    container["volumeMounts"].push_back({{"name", supervisor_volume_name}, {"mountPath", supervisor_mount_path}});
+  }
+  return container;
 }
 
 admission::json_patch injection_patch(const json& pod, const json& container) {

@@ -49,7 +49,10 @@ std::optional<token_mount> find_token_mount(const nlohmann::json& pod);
 
 bool has_init_container(const nlohmann::json& pod);
 
-nlohmann::json make_init_container(const init_container_spec& spec, const token_mount& token);
+// With install_supervisor, the container also mounts the supervisor's volume read-write and
+// `wait` copies the supervisor into it before waiting (guard/uninstall_wrapper.hpp).
+nlohmann::json make_init_container(const init_container_spec& spec, const token_mount& token,
+                                   bool install_supervisor);
 
 // The RFC 6902 patch that puts the container first among the pod's init containers,
 // creating /spec/initContainers when the pod has none.

@@ -2,8 +2,8 @@
 
 namespace lug::guard {
 
-mutator::mutator(uninstall_job job, init_container_spec container)
-    : job_(std::move(job)), container_(std::move(container)) {}
+mutator::mutator(uninstall_job job, init_container_spec container, supervisor_wrap wrap)
+    : job_(std::move(job)), container_(std::move(container)), wrap_(wrap) {}
 
 boost::asio::awaitable<admission::admission_response> mutator::review(const admission::admission_request& request,
                                                                       const admission::review_context&) {
@@ -28,11 +28,17 @@ admission::admission_response mutator::decide(const admission::admission_request
         admission::allowed("no service-account token mounted; init container not injected"),
         std::string("longhorn-uninstall-guard: the pod mounts no service-account token, so the ") +
             init_container_name +
-            " init container was not added; the validating webhook still holds the pod until "
-            "the deleting-confirmation-flag setting reads true");
+            (wrap_.enabled ? " init container (nor the supervisor it installs) was not added" : " init container was not added") +
+            "; the validating webhook still holds the pod until the deleting-confirmation-flag setting reads true");
   }
-  return admission::patched(injection_patch(pod, make_init_container(container_, *token)),
-                            "injected init container " + std::string(init_container_name));
+  const auto plan = plan_wrap(pod, wrap_);
+  admission::json_patch patch = injection_patch(pod, make_init_container(container_, *token, plan.install));
+  add_wrap_operations(patch, pod, plan, wrap_);
+  auto response = admission::patched(
+      patch, "injected init container " + std::string(init_container_name) +
+                 (plan.to_wrap.empty() ? std::string() : "; uninstall command runs under the supervisor"));
+  for (const auto& warning : plan.warnings) response = admission::with_warning(std::move(response), warning);
+  return response;
 }
 
 }  // namespace lug::guard

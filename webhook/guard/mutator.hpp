@@ -1,19 +1,22 @@
 // The mutating policy (/mutate): puts the waiting init container in front of the
-// uninstall Job's pods. It never holds and never denies; it is idempotent, because the
-// API server may invoke a mutating webhook again after other webhooks changed the pod;
-// and it skips (with a warning) a pod that mounts no service-account token, since the
-// init container could not authenticate to read the setting.
+// uninstall Job's pods and, unless turned off, runs their longhorn-manager uninstall under
+// the supervisor (guard/uninstall_wrapper.hpp). It never holds and never denies; it is
+// idempotent, because the API server may invoke a mutating webhook again after other
+// webhooks changed the pod; and it skips (with a warning) a pod that mounts no
+// service-account token, since the init container could not authenticate to read the
+// setting, and without the init container nothing would install the supervisor either.
 #pragma once
 
 #include "admission/review_handler.hpp"
 #include "guard/init_container.hpp"
 #include "guard/scope.hpp"
+#include "guard/uninstall_wrapper.hpp"
 
 namespace lug::guard {
 
 class mutator final : public admission::review_handler {
  public:
-  mutator(uninstall_job job, init_container_spec container);
+  mutator(uninstall_job job, init_container_spec container, supervisor_wrap wrap = {});
 
   boost::asio::awaitable<admission::admission_response> review(const admission::admission_request& request,
                                                                const admission::review_context& context) override;
@@ -28,6 +31,7 @@ class mutator final : public admission::review_handler {
  private:
   uninstall_job job_;
   init_container_spec container_;
+  supervisor_wrap wrap_;
 };
 
 }  // namespace lug::guard

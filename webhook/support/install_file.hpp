@@ -1,0 +1,16 @@
+// Installing an executable file atomically: copied under a temporary name beside the
+// destination, made mode 0555, then renamed over it, so that a reader of the destination
+// (the uninstall container exec'ing the supervisor) sees the whole file or none of it,
+// never a partial copy.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace lug {
+
+// nullopt on success; otherwise a message naming the path and the system error. A failed
+// install leaves no temporary file behind.
+std::optional<std::string> install_executable(const std::string& source, const std::string& destination);
+
+}  // namespace lug
