@@ -43,7 +43,7 @@ TEST_SUITE("the mutating webhook injects the waiting init container") {
     CHECK(c["command"] == json::array({"/usr/local/bin/longhorn-uninstall-guard"}));
     CHECK(c["args"][0] == "wait");
     CHECK(c["args"] == json::array({"wait", "--namespace", "longhorn-system", "--setting", "deleting-confirmation-flag",
-                                    "--setting-api-version", "v1beta2", "--poll-interval", "1s", "--settle", "10s"}));
+                                    "--setting-api-version", "v1beta2", "--poll-interval", "1s", "--settle", "0s"}));
     // With --wrap-uninstall=false, the uninstall container itself is untouched.
     CHECK(pod["spec"]["containers"] == job_pod()["spec"]["containers"]);
     CHECK(pod["spec"]["volumes"] == job_pod()["spec"]["volumes"]);

@@ -38,7 +38,7 @@ void add_serve_flags(cxxopts::Options& options) {
       ("init-image", "image of the injected init container",
        cxxopts::value<std::string>()->default_value(lug::default_image))
       ("init-settle", "how long the init container waits after the flag reads true everywhere",
-       cxxopts::value<std::string>()->default_value("10s"))
+       cxxopts::value<std::string>()->default_value("0s"))
       ("init-poll-interval", "how often the init container reads the setting",
        cxxopts::value<std::string>()->default_value("1s"))
       ("wrap-uninstall", "run the uninstall container's longhorn-manager uninstall under the supervisor, which "

@@ -164,8 +164,8 @@ int wait_command(int argc, char** argv) {
                            "then settle and exit 0. Exit 1 on --timeout or SIGTERM.");
   options.add_options("Wait")
       ("poll-interval", "time between reads", cxxopts::value<std::string>()->default_value("1s"))
-      ("settle", "sleep after both reads say true, for informer caches to catch up",
-       cxxopts::value<std::string>()->default_value("10s"))
+      ("settle", "sleep after both reads say true (0: none; see --init-settle of serve)",
+       cxxopts::value<std::string>()->default_value("0s"))
       ("timeout", "give up after this long (0: never)", cxxopts::value<std::string>()->default_value("0"))
       ("install-supervisor", "first copy the supervisor to this path (atomically, mode 0555)",
        cxxopts::value<std::string>())
