@@ -14,5 +14,6 @@ scripts/install-deps.sh
 cmake --preset "$preset"
 cmake --build --preset "$preset"
 # Integration tests are mostly waiting (holds, timeouts); two at a time halves the wall time
-# on a 2-core machine without starving the servers under test.
-ctest --preset "$preset" --parallel 2
+# on a 2-core machine without starving the servers under test. Tests labelled `slow` (a
+# whole second build of the project) are left out; .ci/run runs them once on their own.
+ctest --preset "$preset" --parallel 2 --label-exclude slow
