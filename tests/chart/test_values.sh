@@ -70,7 +70,6 @@ expect_refused "an empty Job name" "/longhorn/uninstallJobName" -- --set longhor
 expect_refused "an unknown longhorn.io version" "/longhorn/settingApiVersion" -- --set longhorn.settingApiVersion=v2
 expect_refused "a misspelt top-level value (replicas)" "replicas" -- --set replicas=3
 expect_refused "a misspelt nested value (guard.maxHolds)" "maxHolds" -- --set guard.maxHolds=20s
-expect_refused "a pod label that would change the Deployment's selector" "/podLabels" -- --set podLabels.app\\.kubernetes\\.io/name=other
 expect_refused "a CA bundle that is not PEM" "/existingSecret/caBundle" -- --set existingSecret.name=mine --set existingSecret.caBundle=not-a-certificate
 expect_refused "a string where a boolean belongs" "/certManager/enabled" "boolean" -- --set-string certManager.enabled=yes
 
@@ -83,6 +82,8 @@ expect_refused "an existing Secret without its CA" "existingSecret.caBundle is e
 expect_refused "a hold as long as the webhook's timeout" "guard.maxHold is 30s" "below 30s" -- --set guard.maxHold=30s
 expect_refused "a hold longer than the webhook's timeout, in minutes" "guard.maxHold is 1m" -- --set guard.maxHold=1m
 expect_refused "polling faster than 50ms" "guard.pollInterval is 10ms" "at least 50ms" -- --set guard.pollInterval=10ms
+
+expect_refused "a pod label that would change the Deployment's selector" "podLabels sets app.kubernetes.io/name" -- --set podLabels.app\\.kubernetes\\.io/name=other
 
 # --- just inside every limit -----------------------------------------------------------------
 expect_accepted "one replica" --set replicaCount=1

@@ -151,5 +151,10 @@ compared by length. Rendered (as nothing) by the Deployment, so every install ru
 {{- if ge (include "lug.seconds" .Values.guard.maxHold | float64) 30.0 -}}
 {{- fail (printf "guard.maxHold is %s: it must be below 30s, the validating webhook's timeoutSeconds and the most the API server waits for a webhook, so the guard's answer arrives in time" .Values.guard.maxHold) -}}
 {{- end -}}
+{{- range $key, $value := .Values.podLabels -}}
+{{- if or (hasPrefix "app.kubernetes.io/" $key) (eq $key "helm.sh/chart") -}}
+{{- fail (printf "podLabels sets %s: the chart's own app.kubernetes.io/* and helm.sh/chart labels select the guard's pods (Deployment, Service, PodDisruptionBudget) and cannot be changed; use another label name" $key) -}}
+{{- end -}}
+{{- end -}}
 {{- $source := include "lug.certificateSource" . -}}
 {{- end -}}
