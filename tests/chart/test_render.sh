@@ -180,7 +180,7 @@ if [ -s "$LUG_WORK/default.json" ] && [ -s "$LUG_WORK/kustomize-default.json" ];
       "obj(\"$kind\"; \"$SA\") | norm | {metadata: (.metadata | {name, labels, annotations}), webhooks}"
   done
   for object in "Role $READER" "RoleBinding $READER" "ServiceAccount $SA" "Service $SA" "PodDisruptionBudget $SA"; do
-    agree default kustomize-default "${object%% *} $LONGHORN_NS or guard namespace /${object#* }, whole" \
+    agree default kustomize-default "${object%% *} ${object#* }, whole (its namespace too)" \
       "obj(\"${object%% *}\"; \"${object#* }\") | norm | del(.metadata.namespace) + {ns: .metadata.namespace}"
   done
   agree default kustomize-default "the Role and RoleBinding live in Longhorn's namespace" \
@@ -201,9 +201,12 @@ if [ -s "$LUG_WORK/default.json" ] && [ -s "$LUG_WORK/kustomize-default.json" ];
   # The chart's other flags must be what the binary does anyway, so both installs run the
   # same guard. The binary's defaults are read from `serve --help`; a flag it does not know
   # yet (a change of the serve interface landing separately) is reported, not compared.
-  help="$("$GUARD_BIN" serve --help 2>&1)"
+  # One line per flag: cxxopts wraps long descriptions onto indented continuation lines.
+  help="$("$GUARD_BIN" serve --help 2>&1 | awk '/^ *-/ { if (l) print l; l = $0; next }
+    /^ *$/ { if (l) print l; l = ""; next } { sub(/^ +/, " "); l = l $0 } END { if (l) print l }')"
   while IFS=$'\t' read -r flag value; do
-    default="$(sed -n "s/^ *--$flag\( arg\)\{0,1\} .*(default: \([^)]*\))\$/\2/p" <<<"$help" | head -n 1)"
+    # No default here has a space; cxxopts may break one across lines, which the join spaced.
+    default="$(sed -n "s/^ *--$flag\( arg\)\{0,1\} .*(default: \([^)]*\)) *\$/\2/p" <<<"$help" | head -n 1 | tr -d ' ')"
     if ! grep -qE -- "^ *--$flag( |$)" <<<"$help"; then
       echo "# --$flag=$value: not a flag of this binary's serve yet; not compared"
     elif [ "$value" = "$default" ]; then
@@ -373,7 +376,7 @@ expect_caught() {
   fi
 }
 if [ -s "$LUG_WORK/kustomize-default.json" ]; then
-  expect_caught "validating failurePolicy Ignore" templates/webhooks.yaml 's/failurePolicy: Fail/failurePolicy: Ignore/'
+  expect_caught "failurePolicy Ignore" templates/webhooks.yaml 's/failurePolicy: Fail/failurePolicy: Ignore/'
   expect_caught "webhooks for UPDATE too" templates/webhooks.yaml 's/operations: \[CREATE\]/operations: [CREATE, UPDATE]/'
   expect_caught "the guard may also list settings" templates/rbac.yaml 's/verbs: \[get\]/verbs: [get, list]/'
   expect_caught "a writable root filesystem" templates/deployment.yaml 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/'
