@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The helm binary and the rendering helpers the chart tests share. Sourced after
 # ../integration/lib.sh (setup_test), never run.
 #

@@ -17,8 +17,13 @@
 # Uses kubectl from PATH (or $KUBECTL) and helm from tests/chart/helm/build.sh. Prints one
 # line per check and "N passed, M failed" last; exits 1 when a check failed.
 #
-# Not yet run: it was written before the control plane of tests/cluster was available on
-# this branch. Run it there once both have landed.
+# Run once, by hand, on the control plane of tests/cluster (Kubernetes v1.34.1 from its Go
+# modules), before the probe and metrics ports of `serve` had landed: the server-side dry runs
+# (certgen and existing-Secret modes) passed; `helm install` stopped at the chart's kubeVersion
+# (>=1.27), because that kube-apiserver is built without version stamping and reports
+# v0.0.0-master; with kubeVersion removed from a copy of the chart, the install created every
+# object and `helm uninstall` removed them all. The uninstall round needs the guard's probe
+# port (8081) served by the binary, and a kube-apiserver that reports its version.
 set -u
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KUBECONFIG="${1:-}"
