@@ -3,7 +3,7 @@
 #
 #   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build
 #
-# into a temporary folder. It must configure with warnings as warnings (LUG_WARNINGS_AS_ERRORS
+# into a fresh build folder. It must configure with warnings as warnings (LUG_WARNINGS_AS_ERRORS
 # off, no -Werror on any compile line), build everything a plain configure builds (library,
 # binary, unit tests), and make a binary that reports the project's version. Release is -O3,
 # where GCC 12 reports a -Wstringop-overflow false positive inside libstdc++: with warnings
@@ -14,7 +14,10 @@
 # The command lines are the user's; only the environment is this machine's: two parallel
 # jobs (CMAKE_BUILD_PARALLEL_LEVEL, the machine has two cores shared with other builds) and
 # ccache as the compiler launcher when it is installed (CMAKE_CXX_COMPILER_LAUNCHER), so a
-# second run takes minutes, not twenty. LUG_KEEP_WORK=1 keeps the build folder.
+# second run takes minutes, not half an hour. For ccache to hit, every path on a compile line
+# must be the same from run to run and checkout to checkout: the folder is always
+# SOURCE_DIR/build/plain-release (emptied first, removed after; build/ is ignored by git),
+# and CCACHE_BASEDIR makes the paths under SOURCE_DIR relative. LUG_KEEP_WORK=1 keeps it.
 set -u
 source_dir="${1:-}"
 project_version="${2:-}"
@@ -35,7 +38,9 @@ finish() {
   exit
 }
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/lug-plain-build.XXXXXX")"
+source_dir="$(cd "$source_dir" && pwd)"
+work="$source_dir/build/plain-release"
+rm -rf "$work" && mkdir -p "$work" || { echo "cannot make $work" >&2; exit 2; }
 if [ "${LUG_KEEP_WORK:-0}" = 1 ]; then
   echo "# keeping $work"
 else
@@ -50,6 +55,7 @@ if command -v ccache >/dev/null 2>&1; then
   export CMAKE_CXX_COMPILER_LAUNCHER=ccache
   # Every file uses the precompiled header; without this ccache refuses them all.
   export CCACHE_SLOPPINESS=pch_defines,time_macros
+  export CCACHE_BASEDIR="$source_dir"
 fi
 echo "# plain Release build of $source_dir in $build (jobs: $BUILD_JOBS, launcher: ${CMAKE_CXX_COMPILER_LAUNCHER:-none})"
 
