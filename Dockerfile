@@ -2,14 +2,20 @@
 # (which runs this same binary at the same path), and longhorn-uninstall-supervisor, which
 # that init container copies into the uninstall pod (guard/uninstall_wrapper.hpp).
 #
-#   docker build --build-arg VERSION=0.1.0 \
-#     -t ghcr.io/longhorn-uninstall-guard/longhorn-uninstall-guard:v0.1.0 .
+#   docker build -t ghcr.io/longhorn-uninstall-guard/longhorn-uninstall-guard:v0.1.0 .
 #
-# VERSION must equal project(VERSION) in CMakeLists.txt: the build checks it, so that the
-# label and tag never disagree with what the binary reports. The tag is what serve's
+# No build argument is needed. VERSION (the OCI version label) defaults to the project's
+# version, project(VERSION) in CMakeLists.txt; the build stage compares it with what the
+# built binary reports, so an explicit --build-arg VERSION that disagrees with the sources
+# is refused, and so is this file's default if a release forgets to move it (the test
+# builds.dockerfile_version catches that before any image is built). The tag is what serve's
 # default --init-image names (LUG_IMAGE in CMakeLists.txt, plus :v<version>).
 # scripts/image-smoke-test.sh builds and checks this image with podman, where there is no
 # Docker engine; its header says what it checks.
+
+# project(VERSION) in CMakeLists.txt. Declared before the first FROM so that both stages
+# take this one default; the build stage checks it against the binary.
+ARG VERSION=0.1.0
 
 FROM debian:bookworm AS build
 
@@ -25,12 +31,12 @@ WORKDIR /src
 COPY . .
 
 ARG VERSION
-# Tests are CI's job, not the image's. Warnings are not errors here: -Wnull-dereference only
-# acts in optimised builds, where GCC 12 reports false positives inside Boost.Asio and
-# libstdc++ headers (the dev and asan builds, at -O0, never see them). The build tree goes in
-# the same step: only /out is used, and committing its gigabyte of objects takes minutes.
+# Tests are CI's job, not the image's. The release preset leaves warnings as warnings (only
+# the dev, asan and fuzz presets make them errors): optimised GCC 12 builds report false
+# positives inside Boost.Asio and libstdc++ headers. The build tree goes in the same step:
+# only /out is used, and committing its gigabyte of objects takes minutes.
 RUN --mount=type=cache,target=/var/cache/ccache \
-    cmake --preset release -DLUG_BUILD_TESTS=OFF -DLUG_WARNINGS_AS_ERRORS=OFF \
+    cmake --preset release -DLUG_BUILD_TESTS=OFF \
  && cmake --build --preset release \
  && cmake --install build/release --strip --prefix /out \
  && rm -rf build \
@@ -40,7 +46,7 @@ RUN --mount=type=cache,target=/var/cache/ccache \
     fi \
  && reported="$(/out/bin/longhorn-uninstall-guard --version)" \
  && if [ "$reported" != "longhorn-uninstall-guard ${VERSION}" ]; then \
-      echo "--build-arg VERSION='${VERSION}' must be the project's version; the binary says: $reported" >&2; \
+      echo "VERSION='${VERSION}' (--build-arg, or the Dockerfile's default) is not the project's version: the binary built from these sources says '$reported'. Build without --build-arg VERSION, or fix ARG VERSION in the Dockerfile to match project(VERSION) in CMakeLists.txt." >&2; \
       exit 1; \
     fi
 

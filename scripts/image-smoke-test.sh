@@ -16,11 +16,14 @@
 #     (dpkg path-excludes, as the official slim variant) as localhost/debian:bookworm-slim.
 #     The root file system tarballs are cached in build/image-smoke/ (git-ignored), so a
 #     wiped podman store does not mean another debootstrap.
-#  3. Builds the image as LUG_IMAGE:v<version> (both read from CMakeLists.txt), with
-#     --pull=never (the bases exist only locally) and --network=host (the build runs apt-get).
+#  3. Builds the image as LUG_IMAGE:v<version> (both read from CMakeLists.txt) without a
+#     VERSION build argument, as `docker build .` would, with --pull=never (the bases exist
+#     only locally) and --network=host (the build runs apt-get); then again with a VERSION
+#     that is not the project's, which must be refused.
 #  4. Checks the image:
 #     - its metadata: entrypoint is the path the injected init container runs, user 65532:65532
-#       (the init container's runAsUser), the OCI version label;
+#       (the init container's runAsUser), the OCI version label (the project's version, with
+#       no build argument given);
 #     - usage text without arguments (exit 2) and with --help (exit 0), --version;
 #     - `serve` with throw-away certificates mounted read-only, under the restrictions of the
 #       Deployment (read-only root without any tmpfs, all capabilities dropped,
@@ -229,12 +232,23 @@ end_step "base images"
 revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
 if [ "$revision" != unknown ] && [ -n "$(git status --porcelain 2>/dev/null)" ]; then revision="$revision-dirty"; fi
 
+# No VERSION argument: the image must build as `docker build .` does, its version taken
+# from the project (checked against the label below).
 echo "building $image" >&2
 podman build --pull=never --network=host "${no_cache[@]}" \
-  --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
+  --build-arg "REVISION=$revision" \
   --tag "$image" --file Dockerfile . >"$state/build.log" 2>&1 ||
   { tail -40 "$state/build.log" >&2; echo "build failed; full log: $state/build.log" >&2; exit 1; }
 end_step "image build"
+
+# An explicit VERSION that is not the project's must be refused. The build stage's RUN
+# depends on VERSION, so this recompiles (from ccache: a minute or two); the refusal comes
+# right after the binary is built, and nothing is tagged.
+wrong_version="$version-not-this-one"
+status=0
+podman build --pull=never --network=host --build-arg "VERSION=$wrong_version" \
+  --file Dockerfile . >"$state/build-wrong-version.log" 2>&1 || status=$?
+end_step "wrong VERSION"
 
 # --- 4. checks ---------------------------------------------------------------------------
 
@@ -264,6 +278,9 @@ expect_equal "user is the init container's runAsUser" "$init_uid:$init_uid" \
   "$(podman image inspect --format '{{.Config.User}}' "$image")"
 expect_equal "version label" "$version" \
   "$(podman image inspect --format '{{index .Config.Labels "org.opencontainers.image.version"}}' "$image")"
+if [ "$status" -ne 0 ] && grep -q "VERSION='$wrong_version'.*is not the project's version" "$state/build-wrong-version.log"; then
+  pass "--build-arg VERSION=$wrong_version is refused, saying why"
+else fail "--build-arg VERSION=$wrong_version is refused" "exit $status; log: $state/build-wrong-version.log"; fi
 
 status=0
 usage="$(podman run --rm "${restricted[@]}" "$image" 2>&1)" || status=$?

@@ -18,5 +18,6 @@ cmake --build --preset "$preset"
 # before CTest starts, so that no test timeout has to cover a compile.
 if [ "$preset" = dev ]; then tests/cluster/build-tools.sh >/dev/null; fi
 # Integration tests are mostly waiting (holds, timeouts); two at a time halves the wall time
-# on a 2-core machine without starving the servers under test.
-ctest --preset "$preset" --parallel 2
+# on a 2-core machine without starving the servers under test. Tests labelled `slow` (a
+# whole second build of the project) are left out; .ci/run runs them once on their own.
+ctest --preset "$preset" --parallel 2 --label-exclude slow
