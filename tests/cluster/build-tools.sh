@@ -37,7 +37,17 @@ command -v go >/dev/null || { echo "build-tools: Go is needed (the go command is
 # sources too; keeping them apart means editing the pod runner never rebuilds kube-apiserver.
 hash_of() { (cd "$tools" && find "$@" -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
-upstream_key="$(hash_of go.mod go.sum shims cmd/etcd)"
+# The version stamps the upstream builds get (their Makefiles set them with -X; without them
+# kube-apiserver reports v0.0.0-master, and Helm refuses a chart's kubeVersion against it).
+kube_version="$(module_version k8s.io/kubernetes)"
+longhorn_version="$(module_version github.com/longhorn/longhorn-manager)"
+kube_minor="${kube_version#v1.}"; kube_minor="${kube_minor%%.*}"
+upstream_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version"
+upstream_ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$kube_minor"
+upstream_ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$kube_version"
+upstream_ldflags+=" -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$kube_minor"
+upstream_ldflags+=" -X github.com/longhorn/longhorn-manager/meta.Version=$longhorn_version"
+upstream_key="$( (hash_of go.mod go.sum shims cmd/etcd; echo "$upstream_ldflags") | sha256sum | cut -c1-16)"
 ours_key="$(hash_of go.mod go.sum cmd)"
 upstream_dir="$cache_root/upstream-$upstream_key"
 ours_dir="$cache_root/ours-$ours_key"
@@ -48,13 +58,13 @@ ours=(podrunner longhorn-settings slowlist)
 
 have_all() { local d="$1"; shift; for b in "$@"; do [ -x "$d/$b" ] || return 1; done; }
 
-build_into() {  # build_into DIR PACKAGE... : builds into a temporary directory, then renames
-  local dir="$1"; shift
+build_into() {  # build_into DIR LDFLAGS PACKAGE... : builds into a temporary directory, then renames
+  local dir="$1" ldflags="$2"; shift 2
   local tmp="$dir.tmp.$$"
   rm -rf "$tmp"; mkdir -p "$tmp"
   # CGO off: static binaries that need nothing from the host, as upstream ships them.
   # -trimpath keeps the cache's path out of the binaries, so the content hash is the key.
-  (cd "$tools" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$tmp/" "$@")
+  (cd "$tools" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$tmp/" "$@")
   rm -rf "$dir"; mv "$tmp" "$dir"
 }
 
@@ -63,12 +73,12 @@ if ! have_all "$upstream_dir" "${upstream[@]}"; then
   echo "build-tools: building etcd, kube-apiserver, kube-controller-manager, kubectl and longhorn-manager" \
        "($(module_version k8s.io/kubernetes), longhorn-manager $(module_version github.com/longhorn/longhorn-manager));" \
        "a cold build takes 15-25 minutes on 2 cores" >&2
-  build_into "$upstream_dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  build_into "$upstream_dir" "$upstream_ldflags" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kubectl github.com/longhorn/longhorn-manager ./cmd/etcd
 fi
 if ! have_all "$ours_dir" "${ours[@]}"; then
   echo "build-tools: building the pod runner and longhorn-settings" >&2
-  build_into "$ours_dir" ./cmd/podrunner ./cmd/longhorn-settings ./cmd/slowlist
+  build_into "$ours_dir" "" ./cmd/podrunner ./cmd/longhorn-settings ./cmd/slowlist
 fi
 if ! have_all "$bin_dir" "${upstream[@]}" "${ours[@]}"; then
   rm -rf "$bin_dir.tmp.$$"; mkdir -p "$bin_dir.tmp.$$"
