@@ -140,6 +140,16 @@ start() {
     [ -x "$BIN/$b" ] || die "$BIN/$b is missing (tests/cluster/build-tools.sh builds it)"
   done
   [ -f "$STATE/pids/kube-apiserver" ] && die "$STATE already runs a control plane; stop it first"
+  # Another control plane on the same ports would answer our health checks: refuse early.
+  local port
+  for port in "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT"; do
+    if ss -Hltn "sport = :$port" | grep -q .; then
+      die "port $port is taken (another control plane?); set LUG_ETCD_PORT"
+    fi
+  done
+  if ss -Hltn "src $LUG_API_HOST and sport = :$LUG_API_PORT" | grep -q .; then
+    die "$LUG_API_HOST:$LUG_API_PORT is taken (another control plane?); set LUG_POD_CIDR and LUG_BRIDGE"
+  fi
   # Only what a previous start made: DIR may hold the caller's files (the images file).
   rm -rf "$STATE"/{logs,pids,etcd,pki,runner}
   mkdir -p "$STATE"/{logs,pids,etcd}
@@ -247,11 +257,14 @@ stop() {
   stop_pid kube-controller-manager 10
   stop_pid kube-apiserver 15
   stop_pid etcd 10
-  # Whatever a killed runner left behind, unless another control plane's runner still runs
-  # pods (the namespaces carry no owner); the bridge is this control plane's own.
-  if ! pgrep -f 'podrunner --kubeconfig' >/dev/null; then
-    for ns in $(ip netns list 2>/dev/null | awk '/^lugpod-/ {print $1}'); do ip netns del "$ns" 2>/dev/null || true; done
-  fi
+  # Whatever a killed runner left behind: the network namespaces of this runner's pods only
+  # (named lugpod- and the first 11 hex digits of the pod's UID; other control planes' pods
+  # may be running). The bridge is this control plane's own.
+  local uid
+  for uid in $(ls "$STATE/runner/pods" 2>/dev/null); do
+    uid="${uid//-/}"
+    ip netns del "lugpod-${uid:0:11}" 2>/dev/null || true
+  done
   network_down
 }
 
