@@ -7,9 +7,12 @@
 #
 #   1. the flag is "false": the pod's admission is held, then denied at the API server's deadline;
 #   2. held again, the flag is set to "true": the pod is admitted within one poll interval;
-#   3. the watch cache still says "false" (what longhorn-manager would see: longhorn/longhorn#10483);
-#      /mutate's init container, run here as injected, waits until it says "true";
-#   4. `check` shows both reads agreeing.
+#   3. /mutate's init container, run here as injected, waits until the flag reads "true" fresh and
+#      cached and installs the supervisor;
+#   4. what really fails (longhorn/longhorn#10483): longhorn-manager checks the flag before its own
+#      Settings informer has synced and refuses; the supervisor runs it again, and only then
+#      (shown with a scripted stand-in for longhorn-manager that refuses once);
+#   5. `check` shows both reads agreeing.
 #
 # Usage: scripts/demo.sh [--scenario]
 #   --scenario   afterwards, also run the scenario test: 20 randomized uninstalls without and
@@ -65,7 +68,7 @@ KUBECTL_PATCH="kubectl -n longhorn-system patch -p '{\"value\": \"true\"}' --typ
 # How far the stand-in's watch cache lags behind its store: long enough to see, short enough to wait out.
 CACHE_LAG_MS=4000
 # The init container's settle delay, shortened from its 10 s default to keep the demo short.
-INIT_SETTLE=3s
+INIT_SETTLE=0s
 # How often the guard re-reads the setting while it holds a pod (its default).
 HOLD_POLL=500ms
 
@@ -143,15 +146,14 @@ say "The guard's log line for it:"
 guard_admission_log | show
 
 # --- 3: the lagging cache, and the init container ----------------------------------------------
-step "3. The watch cache still says \"false\": the init container waits for it"
-say "The fresh read says \"true\", but longhorn-manager reads the setting through an informer whose first" \
-  "LIST comes from the watch cache. Right now:"
+step "3. The init container: the flag reads true everywhere, and the supervisor is installed"
+say "Right now, a fresh read and a cached read (what an informer's first LIST may get) of the setting:"
 check_flag
 [ $? -eq 0 ] || unexpected "check should exit 0 once the flag is true"
 "$GUARD_BIN" check "${KUBE_FLAGS[@]}" --output json | jq -e '.cached.flag != "true"' >/dev/null ||
   say "${dim}(this machine was slow enough for the cache to catch up already)${plain}"
-say "Started now, \`longhorn-manager uninstall\` could refuse to run and fail the pod:" \
-  "that is longhorn/longhorn#10483. So /mutate adds an init container in front of it:"
+say "/mutate adds an init container in front of the uninstall container, and runs the uninstall command" \
+  "under the supervisor the init container installs:"
 post_pod /mutate 10s "$LUG_WORK/mutated.json" || unexpected "POST /mutate failed"
 jq -r .response.patch "$LUG_WORK/mutated.json" | base64 -d >"$LUG_WORK/patch.json" ||
   unexpected "/mutate returned no patch: $(cat "$LUG_WORK/mutated.json")"
@@ -180,11 +182,32 @@ timeout -k 2 30 "$GUARD_BIN" "${init_command[@]:1}" "${KUBE_FLAGS[@]}" 2>&1 |
   sed -E 's/^[0-9T:.-]+Z? *//' | show
 wait_exit="${PIPESTATUS[0]}"
 [ "$wait_exit" -eq 0 ] || unexpected "the init container's wait exited $wait_exit"
-say "It exited 0 after $(elapsed_since "$wait_start_us")s: the cache caught up, then it settled $INIT_SETTLE" \
-  "(10s by default). Only now does the uninstall container start."
+say "It exited 0 after $(elapsed_since "$wait_start_us")s, once both reads said true (then a settle of" \
+  "$INIT_SETTLE; none by default). Only now does the uninstall container start."
+[ -x "$LUG_WORK/volume/longhorn-uninstall-supervisor" ] ||
+  unexpected "the init container did not install the supervisor into the pod's volume"
 
-# --- 4: both reads agree ---------------------------------------------------------------------
-step "4. Both reads agree"
+# --- 4: what really fails, and the supervisor -------------------------------------------------
+step "4. What really fails: longhorn-manager checks the flag before its own cache has it"
+say "Even with the flag true everywhere, \`longhorn-manager uninstall\` can refuse: it checks the flag" \
+  "through its Settings informer, but waits for every other informer's cache except that one, and an" \
+  "empty cache reads as the default, \"false\" (measured on a real control plane: README, Results)." \
+  "Here a scripted stand-in for longhorn-manager refuses that way once, then uninstalls, run as the" \
+  "patched uninstall container runs it:"
+mkdir -p "$LUG_WORK/standin"
+shows "/run/longhorn-uninstall-guard/longhorn-uninstall-supervisor --attempts=5 -- longhorn-manager uninstall --force"
+STANDIN_DIR="$LUG_WORK/standin" STANDIN_SCENARIO=refuse-then-succeed STANDIN_REFUSALS=1 \
+  timeout -k 2 30 "$LUG_WORK/volume/longhorn-uninstall-supervisor" --attempts=5 --delay=200ms -- \
+  bash tests/integration/longhorn_manager_standin.sh uninstall --force 2>&1 | show
+supervised_exit="${PIPESTATUS[0]}"
+[ "$supervised_exit" -eq 0 ] || unexpected "the supervised uninstall exited $supervised_exit"
+[ "$(cat "$LUG_WORK/standin/attempts")" = 2 ] || unexpected "the stand-in should have run twice"
+say "The refusal came before anything was deleted (no \"Uninstalling...\" yet), so the supervisor ran it" \
+  "again, and the pod succeeds instead of failing. Any other failure is passed through as it is; if the" \
+  "flag really were false, every attempt would be refused and the pod would fail as it always has."
+
+# --- 5: both reads agree ---------------------------------------------------------------------
+step "5. Both reads agree"
 check_flag
 [ $? -eq 0 ] || unexpected "check should exit 0"
 "$GUARD_BIN" check "${KUBE_FLAGS[@]}" --output json | jq -e '.cached.flag == "true"' >/dev/null ||
@@ -197,6 +220,6 @@ if [ "$run_scenario" = 1 ]; then
 fi
 
 step "Done"
-say "The guard held the uninstall pod until the flag was true, and its init container kept longhorn-manager" \
-  "from starting before the watch cache agreed. See README.md to deploy it."
+say "The guard held the uninstall pod until the flag was true, its init container installed the supervisor," \
+  "and the supervisor turned longhorn-manager's premature refusal into a retry. See README.md to deploy it."
 exit 0
