@@ -9,9 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -19,6 +17,7 @@
 #include "support/log.hpp"
 #include "transport/error_response.hpp"
 #include "transport/limits.hpp"
+#include "transport/request_reader.hpp"
 
 namespace lug::transport {
 namespace {
@@ -29,10 +28,6 @@ using tcp = net::ip::tcp;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
-
-// Read buffer per connection: must hold a whole header block (limits::max_header_bytes)
-// plus whatever a pipelining client sent after it; the body itself is moved out of it.
-constexpr std::size_t read_buffer_bytes = 64 * 1024;
 
 // What the wait for a request's first bytes reserves. One read of a TLS stream returns
 // at most one record's plaintext, 16 KiB, so reserving more only costs memory on every
@@ -47,42 +42,6 @@ std::string describe(const tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
   std::string text = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
   return text + ":" + std::to_string(endpoint.port());
-}
-
-bool is_json_http_error(const beast::error_code& ec) {
-  return ec.category() == beast::http::make_error_code(beast::http::error::bad_target).category();
-}
-
-// The answer to a request that could not be read; none when the peer is gone or silent.
-std::optional<response> answer_for_read_error(const beast::error_code& ec) {
-  namespace he = beast::http;
-  if (ec == he::error::body_limit) {
-    return error_response(he::status::payload_too_large,
-                          "request body is larger than the limit of " +
-                              std::to_string(limits::max_body_bytes) +
-                              " bytes; an AdmissionReview for a pod is far smaller, check what is calling this endpoint");
-  }
-  if (ec == he::error::header_limit) {
-    return error_response(he::status::request_header_fields_too_large,
-                          "request headers are larger than the limit of " +
-                              std::to_string(limits::max_header_bytes) + " bytes");
-  }
-  if (is_json_http_error(ec) && ec != he::error::end_of_stream && ec != he::error::partial_message) {
-    return error_response(he::status::bad_request, "malformed HTTP request: " + ec.message());
-  }
-  return std::nullopt;
-}
-
-// Size of a parsed header block as it was sent. Beast's header_limit only fires while the
-// header is still incomplete in the buffer, so a block that arrives whole in one read can
-// exceed it; this catches that case.
-std::size_t header_block_bytes(const beast::http::request_parser<beast::http::string_body>& parser) {
-  const auto& msg = parser.get();
-  constexpr std::size_t request_line_overhead = sizeof(" HTTP/1.1\r\n") + 1;
-  constexpr std::size_t field_overhead = sizeof(": \r\n") - 1;
-  std::size_t total = msg.method_string().size() + msg.target().size() + request_line_overhead;
-  for (const auto& field : msg) total += field.name_string().size() + field.value().size() + field_overhead;
-  return total;
 }
 
 }  // namespace
@@ -195,41 +154,22 @@ net::awaitable<void> server::serve_connection(tcp::socket socket) {
       }
       first = false;
 
-      http::request_parser<http::string_body> parser;  // fresh per message (Beast issue 2715)
-      parser.header_limit(static_cast<std::uint32_t>(limits::max_header_bytes));
-      parser.body_limit(limits::max_body_bytes);
-
-      tcp_layer.expires_after(limits::header_timeout);
-      auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-      beast::error_code read_ec = header_ec;
-      if (!read_ec && header_block_bytes(parser) > limits::max_header_bytes) read_ec = http::error::header_limit;
-      if (!read_ec && !parser.is_done()) {
-        if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-          http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
-          tcp_layer.expires_after(limits::write_timeout);
-          auto [continue_ec, continue_n] = co_await http::async_write(stream, go_on, use_tuple);
-          read_ec = continue_ec;
-        }
-        if (!read_ec) {
-          tcp_layer.expires_after(limits::body_timeout);
-          auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
-          read_ec = body_ec;
-        }
-      }
-      if (read_ec) {
-        if (auto answer = answer_for_read_error(read_ec)) {
-          log::warn("request rejected",
-                    {{"status", static_cast<unsigned>(answer->result())}, {"message", read_ec.message()}, {"peer", peer}});
+      auto read = co_await read_request(stream, buffer);
+      if (auto* failure = std::get_if<read_failure>(&read)) {
+        if (auto& answer = failure->answer) {
+          log::warn("request rejected", {{"status", static_cast<unsigned>(answer->result())},
+                                         {"message", failure->error.message()},
+                                         {"peer", peer}});
           answer->keep_alive(false);
           tcp_layer.expires_after(limits::write_timeout);
           co_await http::async_write(stream, *answer, use_tuple);
-        } else if (read_ec == beast::error::timeout) {
+        } else if (failure->error == beast::error::timeout) {
           log::debug("connection timed out reading a request", {{"peer", peer}});
         }
         break;
       }
 
-      request req = parser.release();
+      request& req = std::get<request>(read);
       // A handler may hold the request for up to --max-hold: the connection keeps no read
       // buffer meanwhile (the next wait reserves one again), unless pipelined bytes are in it.
       if (buffer.size() == 0) buffer.shrink_to_fit();
