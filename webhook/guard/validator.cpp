@@ -1,6 +1,7 @@
 #include "guard/validator.hpp"
 
 #include "guard/deny_messages.hpp"
+#include "guard/quoted_value.hpp"
 
 namespace lug::guard {
 namespace {
@@ -32,7 +33,7 @@ class held_slot {
 };
 
 std::string value_summary(const setting_read& read) {
-  return read.ok() ? "value \"" + read.value + "\" at resourceVersion " + read.resource_version
+  return read.ok() ? "value " + quote_value(read.value) + " at resourceVersion " + read.resource_version
                    : std::string(to_string(read.outcome));
 }
 
