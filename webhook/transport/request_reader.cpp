@@ -21,6 +21,10 @@ std::optional<response> answer_for_read_error(const boost::beast::error_code& ec
                           "request headers are larger than the limit of " + std::to_string(limits::max_header_bytes) +
                               " bytes");
   }
+  if (ec.category() == framing_category()) {
+    const auto status = ec == framing_error::unimplemented_coding ? http::status::not_implemented : http::status::bad_request;
+    return error_response(status, "cannot read the request body: " + ec.message());
+  }
   // A stream that ends before or inside a request is a peer that left, not a bad request.
   if (is_http_syntax_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {
     return error_response(http::status::bad_request, "malformed HTTP request: " + ec.message());

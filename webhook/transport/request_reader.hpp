@@ -1,7 +1,7 @@
 // Reading one HTTP/1.1 request from a connection, with the server's limits: a fresh
 // request_parser per message (Beast issue 2715) with the header and body limits, the
 // header first, `100 Continue` when the client waits for it, then the body. A request
-// that cannot be read becomes the answer to send instead (400, 413, 431), after which the
+// that cannot be read becomes the answer to send instead (400, 413, 431, 501), after which the
 // connection closes; a peer that went away or stalled gets no answer.
 //
 // Shared by the server's connection loop and the HTTP fuzz target, so that what is fuzzed
@@ -28,6 +28,7 @@
 
 #include "transport/http_types.hpp"
 #include "transport/limits.hpp"
+#include "transport/transfer_coding.hpp"
 
 namespace lug::transport {
 
@@ -78,6 +79,7 @@ boost::asio::awaitable<read_result> read_request(Stream& stream, boost::beast::f
   auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
   boost::beast::error_code ec = header_ec;
   if (!ec && header_block_bytes(parser.get()) > limits::max_header_bytes) ec = http::error::header_limit;
+  if (!ec) ec = check_transfer_encoding(parser.get());  // before any body byte is read
   if (!ec && !parser.is_done()) {
     if (boost::beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
