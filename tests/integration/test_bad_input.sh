@@ -409,10 +409,11 @@ done
 # --- at most 512 concurrent connections ---------------------------------------------------
 cap="$(LUG_PY_TIMEOUT=120 guard_py <<'EOF'
 held, served, refused = [], 0, 0
+review = request_bytes("POST", "/validate", review_body("other-pod.json"), {"Content-Type": "application/json"})
 for i in range(520):
     try:
         s = connect(timeout=2)
-        s.sendall(request_bytes("GET", "/healthz"))
+        s.sendall(review)
         r = read_response(s)
         if r and r[0] == 200:
             served += 1
@@ -435,7 +436,7 @@ else
 fi
 recovered=000
 for _ in $(seq 1 20); do
-  guard_request GET /healthz --max-time 2
+  post_review /validate other-pod.json --max-time 2
   recovered="$HTTP_STATUS"
   [ "$recovered" = 200 ] && break
   sleep 0.5

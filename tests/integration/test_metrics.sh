@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GET /metrics: the Prometheus text format (0.0.4), and the series moving as reviews are
+# GET /metrics (on the metrics port): the Prometheus text format (0.0.4), and the series moving as reviews are
 # answered, a pod is held and the setting is read. The Kubernetes API is an address
 # nothing listens on, so the in-scope pod's reads fail as "unreachable" and it is denied
 # when --max-hold runs out.
@@ -11,7 +11,7 @@ start_guard --max-hold "${max_hold}s" || finish
 
 # scrape: GET /metrics into $METRICS.
 scrape() {
-  guard_request GET /metrics
+  metrics_request GET /metrics
   METRICS="$(cat "$RESPONSE_BODY")"
 }
 

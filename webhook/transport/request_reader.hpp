@@ -36,6 +36,12 @@ namespace lug::transport {
 // plus whatever a pipelining client sent after it; the body itself is moved out of it.
 inline constexpr std::size_t read_buffer_bytes = 64 * 1024;
 
+// What a wait for a request's first bytes reserves. One read of a TLS stream returns at
+// most one record's plaintext, 16 KiB, so reserving more only costs memory on every
+// connection, held ones included; the buffer still grows up to read_buffer_bytes when a
+// header block needs it.
+inline constexpr std::size_t first_read_bytes = 16 * 1024;
+
 // Why no request came out of a read. `answer` is set when the client deserves one (its
 // bytes were not a request we accept); it is sent with Connection: close.
 struct read_failure {

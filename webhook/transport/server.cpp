@@ -29,12 +29,6 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
-// What the wait for a request's first bytes reserves. One read of a TLS stream returns
-// at most one record's plaintext, 16 KiB, so reserving more only costs memory on every
-// connection, held ones included; the buffer still grows up to read_buffer_bytes when a
-// header block needs it.
-constexpr std::size_t first_read_bytes = 16 * 1024;
-
 // After an accept error such as EMFILE, wait before accepting again instead of spinning.
 constexpr auto accept_error_backoff = std::chrono::milliseconds(100);
 
@@ -53,12 +47,15 @@ struct server::connection {
   bool idle = false;
 };
 
-server::server(net::any_io_executor executor, const tcp::endpoint& listen, const certificate_store& certificates,
-               const router& routes)
-    : io_executor_(executor), executor_(net::make_strand(executor)), acceptor_(executor_), certificates_(certificates), routes_(routes) {
-  acceptor_.open(listen.protocol());
+server::server(net::any_io_executor executor, listener_options options, const router& routes)
+    : io_executor_(executor),
+      executor_(net::make_strand(executor)),
+      acceptor_(executor_),
+      options_(std::move(options)),
+      routes_(routes) {
+  acceptor_.open(options_.endpoint.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
-  acceptor_.bind(listen);
+  acceptor_.bind(options_.endpoint);
   acceptor_.listen(limits::listen_backlog);
 }
 
@@ -93,8 +90,9 @@ net::awaitable<void> server::accept_loop() {
       co_await backoff.async_wait(use_tuple);
       continue;
     }
-    if (open_connections() >= limits::max_connections) {
-      log::warn("connection refused: too many open connections", {{"limit", limits::max_connections}});
+    if (open_connections() >= options_.max_connections) {
+      log::warn("connection refused: too many open connections",
+                {{"listener", options_.name}, {"limit", options_.max_connections}});
       beast::error_code ignored;
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
@@ -113,18 +111,11 @@ net::awaitable<void> server::accept_loop() {
 }
 
 net::awaitable<void> server::serve_connection(tcp::socket socket) {
-  // Taken once per connection, which keeps it alive: a certificate reload applies from
-  // the next accepted connection on and never touches this one.
-  const auto context = certificates_.current();
   beast::error_code ignored;
   const auto remote = socket.remote_endpoint(ignored);
   const std::string peer = describe(remote);
-  tls_stream stream(beast::tcp_stream(std::move(socket)), *context);
-  auto& tcp_layer = beast::get_lowest_layer(stream);
-
   auto self = std::make_shared<connection>();
-  self->strand = tcp_layer.get_executor();
-  self->stream = &tcp_layer;
+  self->strand = socket.get_executor();
   std::uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
@@ -132,72 +123,94 @@ net::awaitable<void> server::serve_connection(tcp::socket socket) {
     connections_.emplace(id, self);
   }
 
-  tcp_layer.expires_after(limits::handshake_timeout);
-  auto [handshake_ec] = co_await stream.async_handshake(net::ssl::stream_base::server, use_tuple);
-  if (handshake_ec) {
-    // Scanners, plain-HTTP clients and clients that distrust our CA end here; not our error.
-    log::debug("TLS handshake failed", {{"peer", peer}, {"error", handshake_ec.message()}});
+  if (options_.certificates == nullptr) {
+    beast::tcp_stream stream(std::move(socket));
+    self->stream = &stream;
+    co_await serve_requests(stream, *self, peer);
+    // Plain TCP: FIN after the last answer; closing with unread bytes would reset instead.
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    self->alive = false;
+    stream.close();
   } else {
-    beast::flat_buffer buffer(read_buffer_bytes);
-    bool first = true;
-    for (;;) {
-      // Wait for the next request's first byte: a short wait on a new connection, the
-      // idle timeout between keep-alive requests. Idle connections are closed by drain().
-      if (buffer.size() == 0) {
-        if (draining_.load()) break;
-        self->idle = true;
-        tcp_layer.expires_after(first ? limits::header_timeout : limits::idle_timeout);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(first_read_bytes), use_tuple);
-        self->idle = false;
-        if (ec) break;
-        buffer.commit(n);
-      }
-      first = false;
-
-      auto read = co_await read_request(stream, buffer);
-      if (auto* failure = std::get_if<read_failure>(&read)) {
-        if (auto& answer = failure->answer) {
-          log::warn("request rejected", {{"status", static_cast<unsigned>(answer->result())},
-                                         {"message", failure->error.message()},
-                                         {"peer", peer}});
-          answer->keep_alive(false);
-          tcp_layer.expires_after(limits::write_timeout);
-          co_await http::async_write(stream, *answer, use_tuple);
-        } else if (failure->error == beast::error::timeout) {
-          log::debug("connection timed out reading a request", {{"peer", peer}});
-        }
-        break;
-      }
-
-      request& req = std::get<request>(read);
-      // A handler may hold the request for up to --max-hold: the connection keeps no read
-      // buffer meanwhile (the next wait reserves one again), unless pipelined bytes are in it.
-      if (buffer.size() == 0) buffer.shrink_to_fit();
-      const request_context ctx{peer, std::chrono::steady_clock::now()};
-      response res;
-      try {
-        res = co_await routes_.dispatch(req, ctx);
-      } catch (const std::exception& e) {
-        log::error("handler failed", {{"peer", peer}, {"target", std::string(req.target())}, {"error", e.what()}});
-        res = error_response(http::status::internal_server_error, std::string("internal error: ") + e.what());
-      }
-      const bool keep_alive = req.keep_alive() && !draining_.load();
-      res.version(req.version());
-      res.keep_alive(keep_alive);
-      res.prepare_payload();
-      tcp_layer.expires_after(limits::write_timeout);
-      auto [write_ec, write_n] = co_await http::async_write(stream, res, use_tuple);
-      if (write_ec || !keep_alive) break;
+    // Taken once per connection, which keeps it alive: a certificate reload applies from
+    // the next accepted connection on and never touches this one.
+    const auto context = options_.certificates->current();
+    tls_stream stream(beast::tcp_stream(std::move(socket)), *context);
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    self->stream = &tcp_layer;
+    tcp_layer.expires_after(limits::handshake_timeout);
+    auto [handshake_ec] = co_await stream.async_handshake(net::ssl::stream_base::server, use_tuple);
+    if (handshake_ec) {
+      // Scanners, plain-HTTP clients and clients that distrust our CA end here; not our error.
+      log::debug("TLS handshake failed", {{"peer", peer}, {"error", handshake_ec.message()}});
+    } else if (co_await serve_requests(stream, *self, peer)) {
+      // close_notify, bounded: reading the peer's reply also drains what it was still
+      // sending, so an error answer is not lost to a TCP reset.
+      tcp_layer.expires_after(limits::tls_shutdown_timeout);
+      co_await stream.async_shutdown(use_tuple);
     }
-    // close_notify, bounded: reading the peer's reply also drains what it was still
-    // sending, so an error answer is not lost to a TCP reset.
-    tcp_layer.expires_after(limits::tls_shutdown_timeout);
-    co_await stream.async_shutdown(use_tuple);
+    self->alive = false;
+    tcp_layer.close();
   }
-
-  self->alive = false;
-  tcp_layer.close();
   forget(id);
+}
+
+// Requests in turn until the client or the server ends the connection. False when the
+// connection must close without a TLS shutdown.
+template <typename Stream>
+net::awaitable<bool> server::serve_requests(Stream& stream, connection& self, const std::string& peer) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer(read_buffer_bytes);
+  bool first = true;
+  for (;;) {
+    // Wait for the next request's first byte: a short wait on a new connection, the
+    // idle timeout between keep-alive requests. Idle connections are closed by drain().
+    if (buffer.size() == 0) {
+      if (draining_.load()) co_return true;
+      self.idle = true;
+      tcp_layer.expires_after(first ? limits::header_timeout : limits::idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(first_read_bytes), use_tuple);
+      self.idle = false;
+      if (ec) co_return true;
+      buffer.commit(n);
+    }
+    first = false;
+
+    auto read = co_await read_request(stream, buffer);
+    if (auto* failure = std::get_if<read_failure>(&read)) {
+      if (auto& answer = failure->answer) {
+        log::warn("request rejected", {{"status", static_cast<unsigned>(answer->result())},
+                                       {"message", failure->error.message()},
+                                       {"peer", peer}});
+        answer->keep_alive(false);
+        tcp_layer.expires_after(limits::write_timeout);
+        co_await http::async_write(stream, *answer, use_tuple);
+      } else if (failure->error == beast::error::timeout) {
+        log::debug("connection timed out reading a request", {{"peer", peer}});
+      }
+      co_return true;
+    }
+
+    request& req = std::get<request>(read);
+    // A handler may hold the request for up to --max-hold: the connection keeps no read
+    // buffer meanwhile (the next wait reserves one again), unless pipelined bytes are in it.
+    if (buffer.size() == 0) buffer.shrink_to_fit();
+    const request_context ctx{peer, std::chrono::steady_clock::now()};
+    response res;
+    try {
+      res = co_await routes_.dispatch(req, ctx);
+    } catch (const std::exception& e) {
+      log::error("handler failed", {{"peer", peer}, {"target", std::string(req.target())}, {"error", e.what()}});
+      res = error_response(http::status::internal_server_error, std::string("internal error: ") + e.what());
+    }
+    const bool keep_alive = req.keep_alive() && !draining_.load();
+    res.version(req.version());
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    tcp_layer.expires_after(limits::write_timeout);
+    auto [write_ec, write_n] = co_await http::async_write(stream, res, use_tuple);
+    if (write_ec || !keep_alive) co_return true;
+  }
 }
 
 void server::forget(std::uint64_t id) {
@@ -234,7 +247,7 @@ void server::force_close() {
   std::lock_guard lock(mutex_);
   for (const auto& [id, conn] : connections_) {
     net::post(conn->strand, [conn = conn] {  // a copy: clang < 16 cannot capture a structured binding
-      if (!conn->alive) return;
+      if (!conn->alive || conn->stream == nullptr) return;
       beast::error_code ignored;
       conn->stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
       conn->stream->cancel();
