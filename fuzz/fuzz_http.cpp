@@ -8,7 +8,8 @@
 // 5xx metav1.Status that closes the connection. Per request answered:
 // - a parsed request stays within the body limit;
 // - the route answers (never throws), and the response serializes as HTTP;
-// - an unknown path is 404, a known path with another method 405 with an Allow header;
+// - an unknown path is 404, a known path with another method 405 with an Allow header
+//   (HEAD is answered where GET is);
 // - on /validate and /mutate: 415 exactly when the Content-Type is not JSON, else 400
 //   exactly when the body is no AdmissionReview, else 200 with an AdmissionReview that
 //   echoes the request's apiVersion and uid; an out-of-scope pod is allowed; /mutate
@@ -144,7 +145,8 @@ void check_answer(const transport::request& req, transport::response& res) {
   const bool known = admission_path || path == "/healthz" || path == "/metrics";
   if (!known) {
     require(res.result() == http::status::not_found, "an unknown path is 404", res.body());
-  } else if (req.method() != (admission_path ? http::verb::post : http::verb::get)) {
+  } else if (const auto allowed = admission_path ? http::verb::post : http::verb::get;
+             req.method() != allowed && !(allowed == http::verb::get && req.method() == http::verb::head)) {
     require(res.result() == http::status::method_not_allowed, "a known path with another method is 405", res.body());
     require(!res[http::field::allow].empty(), "a 405 says which method is allowed");
   } else if (admission_path) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Routing: the known paths and methods of each listener (the webhook port serves only
 # /validate and /mutate, the probe port /healthz and /readyz, the metrics port /metrics),
-# 404/405 with metav1.Status bodies, query strings, the 16 KiB header limit, and
+# 404/405 with metav1.Status bodies, HEAD, query strings, the 16 KiB header limit, and
 # keep-alive.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_test "$@"
@@ -97,6 +97,43 @@ check_405 PATCH /healthz GET
 check_405 POST /metrics GET
 assert_log "a 405 is logged as \"request rejected\" with status and message" \
   '.msg == "request rejected" and .status == 405 and (.message | type == "string" and length > 0)'
+
+# --- HEAD: headers only, never a body -----------------------------------------------------
+# A body after HEAD's headers would be read as the start of the next response on a
+# keep-alive connection. HEAD gets GET's answer where GET is allowed, else 405; both
+# without a body, Content-Length saying what GET would send.
+probe_request HEAD /healthz
+assert_eq "HEAD /healthz is 200, as GET" 200 "$HTTP_STATUS"
+assert_eq "HEAD /healthz: Content-Length is GET's body length" 3 "$(response_header content-length)"
+metrics_request HEAD /metrics
+assert_eq "HEAD /metrics is 200, as GET" 200 "$HTTP_STATUS"
+guard_request HEAD /validate
+assert_eq "HEAD /validate is 405" 405 "$HTTP_STATUS"
+assert_eq "HEAD /validate: Allow lists POST" POST "$(response_header allow)"
+check_405 POST /healthz "GET, HEAD"
+head_then_next="$(guard_py <<'EOF'
+# Raw bytes: a body after a HEAD answer would show up where the next status line should be.
+results = []
+for port, plain, first, second in ((PORT, False, ("HEAD", "/validate"), ("POST", "/validate")),
+                                   (PROBE_PORT, True, ("HEAD", "/healthz"), ("GET", "/healthz"))):
+    s = connect_plain(port=port) if plain else connect()
+    body = review_body("other-pod.json") if second[0] == "POST" else b""
+    headers = {"Content-Type": "application/json"} if body else {}
+    s.sendall(request_bytes(*first) + request_bytes(second[0], second[1], body, headers))
+    s.settimeout(5)
+    data = b""
+    while data.count(b"\r\n\r\n") < 2:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    _, _, rest = data.partition(b"\r\n\r\n")
+    results.append(rest.split(b"\r\n", 1)[0].decode(errors="replace"))
+print("|".join(results))
+EOF
+)"
+assert_eq "after a HEAD answer, the next response starts right after its headers (webhook and probe ports)" \
+  "HTTP/1.1 200 OK|HTTP/1.1 200 OK" "$head_then_next"
 
 # --- header size limit: 16 KiB -------------------------------------------------------------
 # Beast's default header limit is 8 KiB; a 12 KiB header is inside the documented 16 KiB.

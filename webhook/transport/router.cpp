@@ -20,13 +20,15 @@ std::string router::endpoints() const {
 
 boost::asio::awaitable<response> router::dispatch(const request& req, const request_context& ctx) const {
   const auto path = target_path(req.target());
-  const auto method = req.method();
+  // HEAD is answered as GET (the transport sends the headers alone), wherever GET is.
+  const auto method = req.method() == http::verb::head ? http::verb::get : req.method();
   std::string allowed;
   for (const auto& r : routes_) {
     if (r.path != path) continue;
     if (r.method == method) co_return co_await r.handle(req, ctx);
     if (!allowed.empty()) allowed += ", ";
     allowed += http::to_string(r.method);
+    if (r.method == http::verb::get) allowed += ", HEAD";
   }
   if (allowed.empty()) {
     const std::string message =

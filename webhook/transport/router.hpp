@@ -1,6 +1,6 @@
 // Maps method + path to a handler. Unknown paths get 404 (listing what this router
-// answers), known paths with another method get 405 with an Allow header; the query
-// string never takes part in routing.
+// answers), known paths with another method get 405 with an Allow header; HEAD goes
+// wherever GET does; the query string never takes part in routing.
 #pragma once
 
 #include <string>

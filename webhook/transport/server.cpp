@@ -207,6 +207,9 @@ net::awaitable<bool> server::serve_requests(Stream& stream, connection& self, co
     res.version(req.version());
     res.keep_alive(keep_alive);
     res.prepare_payload();
+    // HEAD: GET's headers, Content-Length included, and no body (RFC 9110 §9.3.2); a body
+    // would be read by the client as the start of the next response.
+    if (req.method() == http::verb::head) res.body().clear();
     tcp_layer.expires_after(limits::write_timeout);
     auto [write_ec, write_n] = co_await http::async_write(stream, res, use_tuple);
     if (write_ec || !keep_alive) co_return true;
