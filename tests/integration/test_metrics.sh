@@ -79,7 +79,7 @@ assert_metric "the certificate's notAfter is exposed as a Unix timestamp" \
   "${p}_certificate_expiration_timestamp_seconds" "$not_after"
 assert_metric "no certificate reload yet" "${p}_certificate_reloads_total" 0
 assert_metric "no certificate reload error yet" "${p}_certificate_reload_errors_total" 0
-for decision in allowed patched denied errored rejected; do
+for decision in allowed patched denied errored rejected abandoned; do
   assert_metric "requests{validate,$decision} exists at 0 before any request" \
     "${p}_admission_requests_total{decision=\"$decision\",endpoint=\"validate\"}" 0
 done

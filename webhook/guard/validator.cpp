@@ -10,7 +10,8 @@ namespace adm = admission;
 using clock_type = std::chrono::steady_clock;
 
 // Counts a hold for as long as it lasts, and tells the observer how it began and ended. A
-// hold left without an outcome (its coroutine destroyed, or an exception) was abandoned.
+// hold left without an outcome (its coroutine destroyed, or an exception) was abandoned,
+// as is one whose client went away.
 class held_slot {
  public:
   held_slot(std::atomic<std::size_t>& held, hold_observer& observer) : held_(held), observer_(observer) {
@@ -77,6 +78,12 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
       co_return adm::denied(503, "ServiceUnavailable", shutting_down_message(job_), "shutting down");
     }
     if (outcome.what == setting_reads::outcome::kind::deadline) break;
+    // Once per poll tick: a client that has gone frees its slot and stops the reads, as
+    // nobody would read the answer (the API server cancelled the create, or restarted).
+    if (context.client_gone()) {
+      slot.ends_with(hold_outcome::abandoned);
+      co_return adm::abandoned("client went away while held, after " + std::to_string(reads_seen) + " fresh read(s)");
+    }
     ++reads_seen;
     if (outcome.result) {
       last = std::move(*outcome.result);

@@ -15,6 +15,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "support/log.hpp"
+#include "transport/client_presence.hpp"
 #include "transport/error_response.hpp"
 #include "transport/limits.hpp"
 #include "transport/request_reader.hpp"
@@ -156,7 +157,7 @@ net::awaitable<void> server::serve_connection(tcp::socket socket) {
 }
 
 // Requests in turn until the client or the server ends the connection. False when the
-// connection must close without a TLS shutdown.
+// client has gone, so that nothing more is sent to it.
 template <typename Stream>
 net::awaitable<bool> server::serve_requests(Stream& stream, connection& self, const std::string& peer) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
@@ -195,13 +196,18 @@ net::awaitable<bool> server::serve_requests(Stream& stream, connection& self, co
     // A handler may hold the request for up to --max-hold: the connection keeps no read
     // buffer meanwhile (the next wait reserves one again), unless pipelined bytes are in it.
     if (buffer.size() == 0) buffer.shrink_to_fit();
-    const request_context ctx{peer, std::chrono::steady_clock::now()};
+    stream_presence<Stream> client(stream, buffer);
+    const request_context ctx{peer, std::chrono::steady_clock::now(), &client};
     response res;
     try {
       res = co_await routes_.dispatch(req, ctx);
     } catch (const std::exception& e) {
       log::error("handler failed", {{"peer", peer}, {"target", std::string(req.target())}, {"error", e.what()}});
       res = error_response(http::status::internal_server_error, std::string("internal error: ") + e.what());
+    }
+    if (client.known_gone()) {
+      log::debug("client went away before its answer", {{"peer", peer}, {"target", std::string(req.target())}});
+      co_return false;
     }
     const bool keep_alive = req.keep_alive() && !draining_.load();
     res.version(req.version());
