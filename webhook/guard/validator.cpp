@@ -78,12 +78,6 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
       co_return adm::denied(503, "ServiceUnavailable", shutting_down_message(job_), "shutting down");
     }
     if (outcome.what == setting_reads::outcome::kind::deadline) break;
-    // Once per poll tick: a client that has gone frees its slot and stops the reads, as
-    // nobody would read the answer (the API server cancelled the create, or restarted).
-    if (context.client_gone()) {
-      slot.ends_with(hold_outcome::abandoned);
-      co_return adm::abandoned("client went away while held, after " + std::to_string(reads_seen) + " fresh read(s)");
-    }
     ++reads_seen;
     if (outcome.result) {
       last = std::move(*outcome.result);
@@ -101,6 +95,13 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
                              " fresh read(s), held " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(held).count()) + "ms");
     }
     if (ends_hold(last->outcome)) break;
+    // Once per poll tick, before holding on: a client that has gone frees its slot and
+    // stops the reads, as nobody would read the answer (the API server cancelled the
+    // create, or restarted).
+    if (context.client_gone()) {
+      slot.ends_with(hold_outcome::abandoned);
+      co_return adm::abandoned("client went away while held, after " + std::to_string(reads_seen) + " fresh read(s)");
+    }
     // The next read must be newer than this one, and not sooner than a poll interval after it.
     wanted.started_after = outcome.read_started;
     wanted.not_before = outcome.read_started + std::chrono::duration_cast<clock_type::duration>(policy_.poll_interval);
