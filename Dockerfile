@@ -81,6 +81,6 @@ LABEL org.opencontainers.image.title="longhorn-uninstall-guard" \
 # Numeric, so that runAsNonRoot can verify it without an /etc/passwd entry; the same uid and
 # gid as the injected init container's securityContext (guard/init_container.hpp).
 USER 65532:65532
-# serve's default --listen port.
-EXPOSE 8443
+# serve's default ports: --listen (the webhook, TLS), --health-probe-listen, --metrics-listen.
+EXPOSE 8443 8081 8080
 ENTRYPOINT ["/usr/local/bin/longhorn-uninstall-guard"]

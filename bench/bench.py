@@ -247,7 +247,7 @@ def case_3(ctx: run_context) -> None:
     ctx.control.set_flag("false")
     progress("case 3: unrelated requests without holds")
     base_validate = ctx.h2load(ctx.guard, "/validate", body=OUT_OF_SCOPE, **probe)
-    base_healthz = ctx.h2load(ctx.guard, "/healthz", **probe)
+    base_healthz = ctx.h2load(ctx.guard.probes(), "/healthz", **probe)
     rss_before = procs.status_kib(ctx.guard.proc.pid, "VmRSS")
 
     progress(f"case 3: opening {cfg.holds} held requests")
@@ -262,7 +262,7 @@ def case_3(ctx: run_context) -> None:
     window_start = time.monotonic()
     progress("case 3: unrelated requests while holding")
     with_validate = ctx.h2load(ctx.guard, "/validate", body=OUT_OF_SCOPE, **probe)
-    with_healthz = ctx.h2load(ctx.guard, "/healthz", **probe)
+    with_healthz = ctx.h2load(ctx.guard.probes(), "/healthz", **probe)
     rest = cfg.hold_window_s - (time.monotonic() - window_start)
     if rest > 0:
         time.sleep(rest)
@@ -352,18 +352,19 @@ def case_4(ctx: run_context) -> None:
 
 
 def startup_samples(ctx: run_context, guard_bin: str) -> list[float]:
-    context = ssl.create_default_context(cafile=ctx.certs.ca)
+    """exec -> the first 200 from /healthz on the (plain-HTTP) probe port, as the kubelet sees it."""
     times: list[float] = []
     for i in range(ctx.cfg.startup_samples):
         port = procs.free_port()
         args = servers.guard_args(guard_bin, port, ctx.standin.port, ctx.work, ctx.certs, ctx.cfg.poll_interval_ms,
                                   ctx.cfg.max_hold_s, ctx.cfg.holds + 64)
+        probe_port = int(args[args.index("--health-probe-listen") + 1].rsplit(":", 1)[1])
         started = time.monotonic()
         proc = procs.start(args, ctx.cfg.server_cpus, stderr=open(os.path.join(ctx.work, f"startup-{i}.log"), "w"))
         answered = None
         while time.monotonic() - started < 10 and proc.poll() is None:
             try:
-                conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=2)
+                conn = http.client.HTTPConnection("127.0.0.1", probe_port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     answered = time.monotonic()

@@ -1,16 +1,15 @@
-// Fuzz target: the bytes a client sends on a connection, after TLS. They are read the way
-// transport/server.cpp reads them (a fresh request_parser per message with the server's
-// header and body limits, header first, then the body; pipelined requests in turn until
-// one is not keep-alive or the bytes run out) and answered by the real routes: /validate
-// and /mutate (admission/http_endpoint with the guard's policies), /healthz, /metrics.
-// No sockets: a beast::test::stream holds the input. Not repeated here: the server's own
-// size check of a header block that arrived whole, and its error answers to unreadable
-// requests, which live inside server.cpp.
+// Fuzz target: the bytes a client sends on a connection, after TLS. They are read by the
+// server's own transport::read_request (pipelined requests in turn until one is not
+// keep-alive, one cannot be read, or the bytes run out) and answered by the real routes:
+// /validate and /mutate (admission/http_endpoint with the guard's policies), /healthz,
+// /metrics. No sockets: a beast::test::stream holds the input.
 //
-// Invariants, per request answered:
+// Invariants, per request that cannot be read: its answer, when it gets one, is a 4xx or
+// 5xx metav1.Status that closes the connection. Per request answered:
 // - a parsed request stays within the body limit;
 // - the route answers (never throws), and the response serializes as HTTP;
-// - an unknown path is 404, a known path with another method 405 with an Allow header;
+// - an unknown path is 404, a known path with another method 405 with an Allow header
+//   (HEAD is answered where GET is);
 // - on /validate and /mutate: 415 exactly when the Content-Type is not JSON, else 400
 //   exactly when the body is no AdmissionReview, else 200 with an AdmissionReview that
 //   echoes the request's apiVersion and uid; an out-of-scope pod is allowed; /mutate
@@ -30,7 +29,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "admission/http_endpoint.hpp"
@@ -44,6 +42,7 @@
 #include "quiet_logs.hpp"
 #include "scripted_validator.hpp"
 #include "transport/limits.hpp"
+#include "transport/request_reader.hpp"
 #include "transport/router.hpp"
 
 namespace {
@@ -54,12 +53,6 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = transport::http;
 using clock_type = std::chrono::steady_clock;
-
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
-
-// As transport/server.cpp: the connection's read buffer holds a header block plus what a
-// pipelining client sent after it.
-constexpr std::size_t read_buffer_bytes = 64 * 1024;
 
 // Pipelined requests answered per input; more only repeat the same paths.
 constexpr int max_requests_per_input = 8;
@@ -152,7 +145,8 @@ void check_answer(const transport::request& req, transport::response& res) {
   const bool known = admission_path || path == "/healthz" || path == "/metrics";
   if (!known) {
     require(res.result() == http::status::not_found, "an unknown path is 404", res.body());
-  } else if (req.method() != (admission_path ? http::verb::post : http::verb::get)) {
+  } else if (const auto allowed = admission_path ? http::verb::post : http::verb::get;
+             req.method() != allowed && !(allowed == http::verb::get && req.method() == http::verb::head)) {
     require(res.result() == http::status::method_not_allowed, "a known path with another method is 405", res.body());
     require(!res[http::field::allow].empty(), "a 405 says which method is allowed");
   } else if (admission_path) {
@@ -163,22 +157,29 @@ void check_answer(const transport::request& req, transport::response& res) {
   if (res.result_int() >= 400) check_status_body(res);
 }
 
-net::awaitable<void> serve(beast::test::stream& stream, const transport::router& routes) {
-  beast::flat_buffer buffer(read_buffer_bytes);
-  for (int served = 0; served < max_requests_per_input; ++served) {
-    http::request_parser<http::string_body> parser;  // fresh per message, as the server does
-    parser.header_limit(static_cast<std::uint32_t>(transport::limits::max_header_bytes));
-    parser.body_limit(transport::limits::max_body_bytes);
-    auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-    beast::error_code ec = header_ec;
-    if (!ec && !parser.is_done()) {
-      auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
-      ec = body_ec;
-    }
-    // Refusing unreadable requests (400, 413, 431) is the server's own business.
-    if (ec) co_return;
+void check_refusal(const transport::read_failure& failure) {
+  if (!failure.answer) return;  // the bytes ran out: nobody to answer
+  auto res = *failure.answer;
+  require(res.result_int() >= 400, "a request that cannot be read is refused", res.body());
+  check_status_body(res);
+  res.keep_alive(false);
+  try {
+    std::ostringstream wire;
+    wire << res;
+  } catch (const std::exception& e) {
+    fuzz::fail("the refusal serializes as HTTP", e.what());
+  }
+}
 
-    transport::request req = parser.release();
+net::awaitable<void> serve(beast::test::stream& stream, const transport::router& routes) {
+  beast::flat_buffer buffer(transport::read_buffer_bytes);
+  for (int served = 0; served < max_requests_per_input; ++served) {
+    auto read = co_await transport::read_request(stream, buffer);
+    if (const auto* failure = std::get_if<transport::read_failure>(&read)) {
+      check_refusal(*failure);
+      co_return;
+    }
+    auto& req = std::get<transport::request>(read);
     require(req.body().size() <= transport::limits::max_body_bytes, "a parsed body is within the body limit");
     const transport::request_context ctx{"192.0.2.1:4242", clock_type::now()};
     auto res = co_await routes.dispatch(req, ctx);

@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input.remove_prefix(3);
   }
 
-  const auto read = guard::interpret_response(status, input);
+  const auto read = guard::interpret_response(guard::setting_ref{}, status, input);
   require(read.http_status == status, "the read keeps the HTTP status");
   const bool success = status >= 200 && status < 300;
   require(!read.ok() || success, "only a 2xx answer reads the Setting", read.message);

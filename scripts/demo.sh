@@ -103,8 +103,8 @@ say "It holds the setting $FLAG = \"false\", and its watch cache (what resourceV
 KUBE_FLAGS=(--kube-api "$STANDIN_URL" --kube-ca-file "$PKI_CA" --kube-token-file "$STANDIN_TOKEN_FILE")
 GUARD_KUBE_API="$STANDIN_URL" GUARD_KUBE_TOKEN_FILE="$STANDIN_TOKEN_FILE" start_guard --poll-interval "$HOLD_POLL" --init-settle "$INIT_SETTLE" \
   >/dev/null || unexpected "the guard did not start (log: $(tail -n 3 "$GUARD_LOG"))"
-say "guard: longhorn-uninstall-guard serve, listening on $GUARD_URL (/validate, /mutate)," \
-  "re-reading the setting every $HOLD_POLL while it holds a pod."
+say "guard: longhorn-uninstall-guard serve, listening on $GUARD_URL (/validate, /mutate; its probes on" \
+  "$GUARD_PROBE_URL, /metrics on $GUARD_METRICS_URL), re-reading the setting every $HOLD_POLL while it holds a pod."
 
 # --- 1: held, then denied ------------------------------------------------------------------
 step "1. The flag is \"false\": the uninstall pod is held, then denied"

@@ -37,10 +37,16 @@ class server:
     proc: subprocess.Popen
     port: int
     log: str
+    scheme: str = "https"
+    probe_port: int = 0  # the guard's plain-HTTP health-probe listener (/healthz, /readyz)
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def probes(self) -> "server":
+        """The guard's health-probe listener, as a server of its own (same process)."""
+        return server(self.proc, self.probe_port, self.log, scheme="http")
 
     def pids(self) -> list[int]:
         """The process and its children (nginx's workers)."""
@@ -100,7 +106,9 @@ def guard_args(guard: str, port: int, standin_port: int, work: str, certs: pki, 
     if not os.path.exists(token):
         with open(os.open(token, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
             f.write(API_TOKEN)
+    # The probes on a port of their own, as in a cluster; no metrics listener (unused here).
     return [guard, "serve", "--listen", f"127.0.0.1:{port}",
+            "--health-probe-listen", f"127.0.0.1:{procs.free_port()}", "--metrics-listen=",
             "--tls-cert", certs.cert, "--tls-key", certs.key, "--log-format", "json",
             "--kube-api", f"https://127.0.0.1:{standin_port}", "--kube-ca-file", certs.ca,
             "--kube-token-file", token,
@@ -111,10 +119,12 @@ def guard_args(guard: str, port: int, standin_port: int, work: str, certs: pki, 
 def start_guard(args: list[str], work: str, cpus: list[int], name: str = "guard") -> server:
     """The guard with `args` (from guard_args); logs at info, as in production, to a file."""
     port = int(args[args.index("--listen") + 1].rsplit(":", 1)[1])
+    probe_port = int(args[args.index("--health-probe-listen") + 1].rsplit(":", 1)[1])
     log = os.path.join(work, f"{name}.log")
     proc = procs.start(args, cpus, stderr=open(log, "w"))
     procs.wait_for_port(port, 10, proc)
-    return server(proc, port, log)
+    procs.wait_for_port(probe_port, 10, proc)
+    return server(proc, port, log, probe_port=probe_port)
 
 
 class standin_control:

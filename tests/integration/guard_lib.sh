@@ -140,14 +140,17 @@ await_review() {
 }
 
 # probe_seconds PATH [CURL_ARGS...]
-# One request to the guard (GET, or whatever CURL_ARGS say); prints "HTTP_CODE SECONDS"
+# One request to the guard (GET, or whatever CURL_ARGS say; /healthz and /readyz go to the
+# probe port); prints "HTTP_CODE SECONDS"
 # with curl's own time_total, so the number is the server's latency plus the handshake,
 # not curl's start-up.
 probe_seconds() {
   local path="$1"
   shift
+  local base="$GUARD_URL"
+  case "$path" in /healthz | /readyz) base="$GUARD_PROBE_URL" ;; esac
   curl -sS --max-time 10 --cacert "$PKI_CA" -o /dev/null -w '%{http_code} %{time_total}' "$@" \
-    "$GUARD_URL$path" 2>/dev/null || true
+    "$base$path" 2>/dev/null || true
 }
 
 # post_concurrently OUT_FILE COUNT PATH FIXTURE [READY_FILE]

@@ -206,7 +206,7 @@ guard_serve_args() {
     (umask 077 && printf 'integration-test-token' >"$token_file")
   fi
   GUARD_SERVE_ARGS=(serve
-    --listen 127.0.0.1:0
+    --listen 127.0.0.1:0 --health-probe-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0
     --tls-cert "$PKI_SERVER_CERT" --tls-key "$PKI_SERVER_KEY"
     --log-format json
     --kube-api "${GUARD_KUBE_API:-https://127.0.0.1:$(free_port)}"
@@ -218,8 +218,10 @@ guard_serve_args() {
 # Starts "$GUARD_BIN" (through $GUARD_WRAPPER when set) with guard_serve_args plus EXTRA_ARGS in the background, stderr to a
 # fresh log file, and waits (at most $LUG_START_TIMEOUT s) for the JSON log line
 # {"msg":"listening","address":"127.0.0.1:PORT"}. On success exports GUARD_PID, GUARD_PORT,
-# GUARD_ADDRESS, GUARD_URL (https://127.0.0.1:PORT), GUARD_LOG (stderr), GUARD_STDOUT and
-# returns 0. On failure (exited early, or no listening line in time) counts a failure,
+# GUARD_ADDRESS, GUARD_URL (https://127.0.0.1:PORT, the webhook), GUARD_PROBE_PORT and
+# GUARD_PROBE_URL (http://127.0.0.1:PORT, /healthz and /readyz), GUARD_METRICS_PORT and
+# GUARD_METRICS_URL (/metrics; both empty when that listener is disabled), GUARD_LOG
+# (stderr), GUARD_STDOUT and returns 0. On failure (exited early, or no listening line in time) counts a failure,
 # prints the log, kills the process and returns 1. Call it directly, not in $(...): the
 # guard must be a child of the test shell for stop_guard to read its exit code.
 start_guard() {
@@ -259,7 +261,17 @@ start_guard() {
   GUARD_ADDRESS="$address"
   GUARD_PORT="${address##*:}"
   GUARD_URL="https://127.0.0.1:$GUARD_PORT"
+  # The other two listeners, from the same line; empty when disabled.
+  local listening
+  listening="$(jq -R -c 'fromjson? | select(type == "object" and .msg == "listening")' "$GUARD_LOG" | head -n 1)"
+  GUARD_PROBE_PORT="$(jq -r '.health_probe_address // "" | split(":") | last // ""' <<<"$listening")"
+  GUARD_METRICS_PORT="$(jq -r '.metrics_address // "" | split(":") | last // ""' <<<"$listening")"
+  local metrics_scheme=http
+  [ "$(jq -r '.metrics_tls' <<<"$listening")" = true ] && metrics_scheme=https
+  GUARD_PROBE_URL="${GUARD_PROBE_PORT:+http://127.0.0.1:$GUARD_PROBE_PORT}"
+  GUARD_METRICS_URL="${GUARD_METRICS_PORT:+$metrics_scheme://127.0.0.1:$GUARD_METRICS_PORT}"
   export GUARD_PID GUARD_PORT GUARD_ADDRESS GUARD_URL GUARD_LOG GUARD_STDOUT
+  export GUARD_PROBE_PORT GUARD_PROBE_URL GUARD_METRICS_PORT GUARD_METRICS_URL
   return 0
 }
 
@@ -337,14 +349,30 @@ elapsed_since() {
 # $RESPONSE_BODY, the headers to $RESPONSE_HEADERS and curl's stderr to $RESPONSE_ERR.
 # Always returns 0: look at the variables.
 guard_request() {
-  local method="$1" path="$2"
-  shift 2
+  request_at "$GUARD_URL" "$@"
+}
+
+# probe_request METHOD PATH [CURL_ARGS...]: guard_request on the health-probe listener
+# (plain HTTP: /healthz, /readyz).
+probe_request() {
+  request_at "$GUARD_PROBE_URL" "$@"
+}
+
+# metrics_request METHOD PATH [CURL_ARGS...]: guard_request on the metrics listener.
+metrics_request() {
+  request_at "$GUARD_METRICS_URL" "$@"
+}
+
+# request_at BASE_URL METHOD PATH [CURL_ARGS...]: what guard_request does, at BASE_URL.
+request_at() {
+  local base="$1" method="$2" path="$3"
+  shift 3
   local method_args=(-X "$method")
   [ "$method" = HEAD ] && method_args=(--head)
   : >"$RESPONSE_BODY"
   : >"$RESPONSE_HEADERS"
   HTTP_STATUS="$(curl -sS --max-time "$LUG_CURL_TIMEOUT" --cacert "$PKI_CA" "${method_args[@]}" \
-    -o "$RESPONSE_BODY" -D "$RESPONSE_HEADERS" -w '%{http_code}' "$@" "$GUARD_URL$path" \
+    -o "$RESPONSE_BODY" -D "$RESPONSE_HEADERS" -w '%{http_code}' "$@" "$base$path" \
     2>"$RESPONSE_ERR")"
   CURL_EXIT=$?
   return 0
@@ -583,16 +611,20 @@ assert_status_response() {
 }
 
 # assert_healthy DESCRIPTION
-# GET /healthz answers 200 within 5 s: the server is alive and serving.
+# Within 5 s each: GET /healthz on the probe port answers 200 (the process is alive) and
+# the webhook port answers HTTP (GET /validate is 405): the server is alive and serving.
 assert_healthy() {
-  local saved="$LUG_CURL_TIMEOUT"
+  local saved="$LUG_CURL_TIMEOUT" health webhook
   LUG_CURL_TIMEOUT=5
-  guard_request GET /healthz
+  probe_request GET /healthz
+  health="$HTTP_STATUS"
+  guard_request GET /validate
+  webhook="$HTTP_STATUS"
   LUG_CURL_TIMEOUT="$saved"
-  if [ "$HTTP_STATUS" = 200 ]; then
+  if [ "$health" = 200 ] && [ "$webhook" = 405 ]; then
     pass "$1"
   else
-    fail "$1" "GET /healthz gave $HTTP_STATUS (curl exit $CURL_EXIT): $(cat "$RESPONSE_ERR")" \
+    fail "$1" "GET /healthz gave $health, GET /validate on the webhook port $webhook (curl exit $CURL_EXIT): $(cat "$RESPONSE_ERR")" \
       "process alive: $(kill -0 "$GUARD_PID" 2>/dev/null && echo yes || echo no)" \
       "log tail: $(tail -n 5 "$GUARD_LOG")"
   fi
@@ -684,7 +716,8 @@ run_cli() {
 #   tls_context(alpn=("http/1.1",), cert=None, key=None, min_version=None, max_version=None,
 #               ciphers=None) -> ssl.SSLContext verifying the guard with CA
 #   connect(timeout=10, **tls_context_kwargs) -> TLS socket to the guard (SNI localhost)
-#   connect_plain(timeout=10) -> plain TCP socket to the guard's port
+#   connect_plain(timeout=10, port=None) -> plain TCP socket to the guard's port (or `port`)
+#   PROBE_PORT (from $GUARD_PROBE_PORT): the plain-HTTP health-probe listener
 #   request_bytes(method, path, body=b"", headers=None) -> one HTTP/1.1 request as bytes
 #   read_response(sock) -> (status, {lower-case header: value}, body) or None on EOF first;
 #                          handles Content-Length and chunked bodies
@@ -695,7 +728,7 @@ guard_py() {
   script="$(cat)"
   local run=(timeout -k 2 "${LUG_PY_TIMEOUT:-60}" python3 -c "$LUG_PY_PRELUDE
 $script" "$@")
-  export GUARD_PORT="${GUARD_PORT:-0}" PKI_CA="${PKI_CA:-}" LUG_FIXTURES
+  export GUARD_PORT="${GUARD_PORT:-0}" GUARD_PROBE_PORT="${GUARD_PROBE_PORT:-}" PKI_CA="${PKI_CA:-}" LUG_FIXTURES
   # Started with & (a subshell): become `timeout` so that the PID the caller registers is
   # the one that forwards the cleanup trap's SIGTERM to python.
   if [ "$BASHPID" != "$$" ]; then exec "${run[@]}"; fi
@@ -707,6 +740,7 @@ import json, os, socket, ssl, sys, time, warnings
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # ssl.TLSVersion.TLSv1_1 on purpose
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("GUARD_PORT", "0"))
+PROBE_PORT = int(os.environ.get("GUARD_PROBE_PORT") or "0")
 CA = os.environ.get("PKI_CA", "")
 
 def tls_context(alpn=("http/1.1",), cert=None, key=None, min_version=None, max_version=None, ciphers=None):
@@ -732,8 +766,8 @@ def connect(timeout=10.0, port=None, **kwargs):
         raw.close()
         raise
 
-def connect_plain(timeout=10.0):
-    return socket.create_connection((HOST, PORT), timeout=timeout)
+def connect_plain(timeout=10.0, port=None):
+    return socket.create_connection((HOST, port or PORT), timeout=timeout)
 
 def request_bytes(method, path, body=b"", headers=None):
     lines = [f"{method} {path} HTTP/1.1", "Host: localhost"]

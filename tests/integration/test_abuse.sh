@@ -14,7 +14,8 @@
 #     ordinary client is served;
 # (d) 3000 idle connections (some TLS-handshaked, most plain TCP that never sends): the
 #     server's descriptors stay bounded by limits::max_connections (512), with no fd
-#     exhaustion, and it serves again as soon as they are closed;
+#     exhaustion, the kubelet's /healthz on the probe port still answers while the webhook
+#     port is full, and it serves again as soon as they are closed;
 #
 # The guard runs with a soft open-file limit of 1024, the common default that
 # limits::max_connections is sized against, so a server that let connections grow past
@@ -78,15 +79,15 @@ def summary(answer):
 
 out = {}
 s = connect(timeout=10)
-s.sendall(request_bytes("GET", "/healthz") + review("pipelined-1") + review("pipelined-2")
-          + request_bytes("GET", "/healthz") + review("pipelined-3"))
+s.sendall(request_bytes("GET", "/validate") + review("pipelined-1") + review("pipelined-2")
+          + request_bytes("GET", "/validate") + review("pipelined-3"))
 out["five"] = [summary(read_response(s)) for _ in range(5)]
-s.sendall(request_bytes("GET", "/healthz"))
+s.sendall(request_bytes("GET", "/validate"))
 out["after"] = summary(read_response(s))
 s.close()
 
 s = connect(timeout=10)
-s.sendall(review("pipelined-4") + b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nThisIsNotAHeader\r\n\r\n"
+s.sendall(review("pipelined-4") + b"GET /validate HTTP/1.1\r\nHost: localhost\r\nThisIsNotAHeader\r\n\r\n"
           + review("pipelined-5"))
 out["invalid"] = [summary(read_response(s)), summary(read_response(s))]
 closed, _, rest = wait_closed(s, 5)
@@ -96,9 +97,9 @@ print(json.dumps(out))
 EOF
 )"
 assert_eq "(a) five pipelined requests in one send: answered in order, each with its own uid" \
-  '["200 ok","200 uid=pipelined-1 allowed=True","200 uid=pipelined-2 allowed=True","200 ok","200 uid=pipelined-3 allowed=True"]' \
+  '["405 code=405","200 uid=pipelined-1 allowed=True","200 uid=pipelined-2 allowed=True","405 code=405","200 uid=pipelined-3 allowed=True"]' \
   "$(jq -c .five <<<"$pipelined")"
-assert_eq "(a) the connection still serves after the pipeline" '"200 ok"' "$(jq -c .after <<<"$pipelined")"
+assert_eq "(a) the connection still serves after the pipeline" '"405 code=405"' "$(jq -c .after <<<"$pipelined")"
 assert_eq "(a) a pipeline whose second request is invalid: the first is answered, then 400" \
   '["200 uid=pipelined-4 allowed=True","400 code=400"]' "$(jq -c .invalid <<<"$pipelined")"
 assert_eq "(a) ... then the connection closes, and the third request is never answered" '[true,""]' \
@@ -137,11 +138,11 @@ for i in range(count):
             reset(s)
         elif i % 2:
             s = connect(timeout=10)
-            s.sendall(request_bytes("GET", "/healthz"))
+            s.sendall(request_bytes("GET", "/validate"))
             answer = read_response(s)
             s.close()
-            if answer is None or answer[0] != 200 or answer[2] != b"ok\n":
-                raise ValueError(f"/healthz answered {answer!r}")
+            if answer is None or answer[0] != 405:
+                raise ValueError(f"GET /validate answered {answer!r}")
             answered += 1
         else:
             uid = f"churn-{worker}-{i}"
@@ -335,12 +336,23 @@ def still_open(s):
         return False
 held = sum(1 for s in tls + plain if still_open(s))
 held_age = time.monotonic() - first_connect
+# The kubelet's probe while the webhook port is full: its own listener still answers.
+probe = "no probe port"
+if PROBE_PORT:
+    try:
+        p = connect_plain(timeout=5, port=PROBE_PORT)
+        p.sendall(request_bytes("GET", "/healthz"))
+        answer = read_response(p)
+        probe = answer[0] if answer else "closed"
+        p.close()
+    except Exception as e:
+        probe = f"{type(e).__name__}: {e}"
 for s in tls + plain:
     s.close()
 time.sleep(0.5)
 stop.set()
 sampler.join()
-print(json.dumps({"tls": len(tls), "plain": len(plain), "not_connected": not_connected, "held": held,
+print(json.dumps({"tls": len(tls), "plain": len(plain), "not_connected": not_connected, "held": held, "probe": probe,
                   "held_age": round(held_age, 1), "peak_fds": peak["fds"], "gone": peak["gone"]}))
 EOF
 idle="$(cat "$LUG_WORK/idle.json")"
@@ -372,6 +384,8 @@ else
       "$(jq --argjson cap "$max_connections" '.held <= $cap' <<<"$idle")"
   fi
 fi
+  assert_eq "(d) while the webhook port is full, /healthz on the probe port answers 200" 200 \
+    "$(jq -r .probe <<<"$idle")"
 assert_true "(d) the guard is still running" kill -0 "$GUARD_PID"
 assert_eq "(d) no file-descriptor exhaustion was logged" 0 "$(grep -c -i -E 'too many open files|EMFILE' "$GUARD_LOG")"
 assert_eq "(d) no accept failed" 0 "$(count_log '.msg == "accept failed"')"

@@ -4,7 +4,8 @@
 # test swaps ..data the way kubelet does. New handshakes must get a new pair within the
 # check interval (2 s), a keep-alive connection opened before must keep working, a bad
 # pair must be logged once and the previous certificate kept, and /readyz must answer 503
-# once the certificate in use has expired.
+# once the certificate in use has expired. The metrics listener runs with --metrics-tls,
+# so it serves the same pair as the webhook port.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_test "$@"
 gen_test_pki "$LUG_WORK/pki" || finish
@@ -64,7 +65,7 @@ assert_contains "an expired certificate at start-up: the message says so" "expir
 
 publish "$PKI_SERVER_CERT" "$PKI_SERVER_KEY"
 PKI_SERVER_CERT="$volume/tls.crt" PKI_SERVER_KEY="$volume/tls.key"
-start_guard || finish
+start_guard --metrics-tls || finish
 first="$(fingerprint "$PKI_DIR/server.crt")"
 assert_eq "the first pair is served" "$first" "$(served)"
 listening="$(wait_for_log '.msg == "listening"' 1)"
@@ -78,12 +79,12 @@ import hashlib
 go = os.path.join(sys.argv[1], "go")
 s = connect(timeout=30)
 fingerprint = lambda: hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest().upper()
-s.sendall(request_bytes("GET", "/healthz"))
+s.sendall(request_bytes("GET", "/validate"))
 print("first", read_response(s)[0], fingerprint(), flush=True)
 deadline = time.monotonic() + 40
 while not os.path.exists(go) and time.monotonic() < deadline:
     time.sleep(0.05)
-s.sendall(request_bytes("GET", "/readyz"))
+s.sendall(request_bytes("GET", "/mutate"))
 response = read_response(s)
 print("second", response and response[0], fingerprint(), flush=True)
 EOF
@@ -93,7 +94,7 @@ for _ in $(seq 1 100); do
   grep -q '^first' "$keepalive_out" && break
   sleep 0.05
 done
-assert_eq "the keep-alive connection is served the first pair" "first 200 $first" "$(grep '^first' "$keepalive_out")"
+assert_eq "the keep-alive connection is served the first pair" "first 405 $first" "$(grep '^first' "$keepalive_out")"
 
 # --- a new pair --------------------------------------------------------------------------------
 second="$(fingerprint "$PKI_DIR/second.crt")"
@@ -105,13 +106,16 @@ else
 fi
 assert_log "the reload is logged with the new serial" \
   ".msg == \"serving certificate reloaded\" and .serial == \"$(openssl x509 -in "$PKI_DIR/second.crt" -noout -serial | cut -d= -f2)\""
-guard_request GET /healthz
+post_review /validate other-pod.json
 assert_eq "a client verifying against the CA accepts the new pair" 200 "$HTTP_STATUS"
+assert_eq "the metrics port (--metrics-tls) serves the new pair too" "$second" \
+  "$(timeout 10 openssl s_client -connect "127.0.0.1:$GUARD_METRICS_PORT" -servername localhost </dev/null 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2 | tr -d :)"
 
 touch "$LUG_WORK/go"
 wait_pid_exit "$keepalive_pid" 15
 assert_eq "the keep-alive connection opened before the swap still works, on its first pair" \
-  "second 200 $first" "$(grep '^second' "$keepalive_out" || cat "$keepalive_out")"
+  "second 405 $first" "$(grep '^second' "$keepalive_out" || cat "$keepalive_out")"
 
 # --- bad pairs: refused, logged once, the previous pair kept ---------------------------------
 publish "$PKI_DIR/third.crt" "$PKI_DIR/second.key"
@@ -143,9 +147,10 @@ assert_eq "an expired certificate is refused" 3 "$(refusals)"
 assert_log "the refusal says it expired" '.msg == "serving certificate not reloaded; still serving the previous one" and (.error | test("expired at"))'
 assert_eq "the previous pair is still served after the expired one" "$second" "$(served)"
 
-guard_request GET /readyz
+probe_request GET /readyz
 assert_eq "still ready while serving the previous valid pair" 200 "$HTTP_STATUS"
-guard_request GET /metrics
+metrics_request GET /metrics
+assert_match "metrics are served over TLS with --metrics-tls" '^https://' "$GUARD_METRICS_URL"
 assert_match "metrics count one reload" '(^|'$'\n'')longhorn_uninstall_guard_certificate_reloads_total 1'$'\n' "$(cat "$RESPONSE_BODY")"
 assert_match "metrics count three refused pairs" '(^|'$'\n'')longhorn_uninstall_guard_certificate_reload_errors_total 3'$'\n' "$(cat "$RESPONSE_BODY")"
 
@@ -169,16 +174,16 @@ if make_short_leaf short "$lifetime"; then
     fail "a certificate valid for ${lifetime}s more is loaded" "served: $(served)"
   fi
   while [ "$(date -u +%s)" -le "$expires" ]; do sleep 0.2; done
-  guard_request GET /readyz -k
+  probe_request GET /readyz
   assert_status_response "/readyz once the certificate in use has expired" 503
   assert_json '.message | test("expired at")' true "$RESPONSE_BODY" "the 503 says the certificate expired"
-  guard_request GET /healthz -k
+  probe_request GET /healthz
   assert_eq "/healthz stays 200: the process is alive" 200 "$HTTP_STATUS"
 
   publish "$PKI_DIR/second.crt" "$PKI_DIR/second.key"
   ready=000
   for _ in $(seq 1 $((reload_deadline * 5))); do
-    guard_request GET /readyz
+    probe_request GET /readyz
     ready="$HTTP_STATUS"
     [ "$ready" = 200 ] && break
     sleep 0.2

@@ -21,6 +21,16 @@ assert_eq "serve --help exits 0" 0 "$CLI_EXIT"
 assert_contains "serve --help documents --tls-cert" --tls-cert "$CLI_STDOUT"
 assert_contains "serve --help documents --listen" --listen "$CLI_STDOUT"
 assert_contains "serve --help documents --shutdown-grace" --shutdown-grace "$CLI_STDOUT"
+for flag in --health-probe-listen --metrics-listen --metrics-tls; do
+  assert_contains "serve --help documents $flag" "$flag" "$CLI_STDOUT"
+done
+help_text="$(tr -s ' \n' ' ' <<<"$CLI_STDOUT")"  # help wraps its lines
+assert_contains "serve --help says an empty --health-probe-listen disables it" \
+  'empty (--health-probe-listen="") disables it' "$help_text"
+assert_contains "serve --help says an empty --metrics-listen disables it" \
+  'empty (--metrics-listen="") disables it' "$help_text"
+assert_contains "serve --help gives the probe port's default" 0.0.0.0:8081 "$CLI_STDOUT"
+assert_contains "serve --help gives the metrics port's default" 0.0.0.0:8080 "$CLI_STDOUT"
 
 for form in --version version; do
   run_cli "$cli_limit" "$form"
@@ -44,6 +54,8 @@ expect_usage_error "--log-format xml" log-format "${base[@]}" --log-format xml
 expect_usage_error "--log-level loud" log-level "${base[@]}" --log-level loud
 expect_usage_error "--listen nonsense" listen "${base[@]/#127.0.0.1:0/nonsense}"
 expect_usage_error "--listen 127.0.0.1:99999" listen "${base[@]/#127.0.0.1:0/127.0.0.1:99999}"
+expect_usage_error "--health-probe-listen nonsense" --health-probe-listen "${base[@]}" --health-probe-listen nonsense
+expect_usage_error "--metrics-listen 127.0.0.1:x" --metrics-listen "${base[@]}" --metrics-listen 127.0.0.1:x
 expect_usage_error "--max-hold 5parsecs" max-hold "${base[@]}" --max-hold 5parsecs
 expect_usage_error "--shutdown-grace 5parsecs" shutdown-grace "${base[@]}" --shutdown-grace 5parsecs
 expect_usage_error "--threads 65 (above the limit of 64)" threads "${base[@]}" --threads 65
@@ -98,7 +110,7 @@ if start_guard; then
   first_port="$GUARD_PORT"
   first_pid="$GUARD_PID"
   first_log="$GUARD_LOG"
-  assert_healthy "GET /healthz on the port from the listening line"
+  assert_healthy "GET /healthz on the probe port, and the webhook port, from the listening line"
 
   # By default one thread per CPU of the affinity mask (this machine has no cgroup CPU limit,
   # or one we cannot predict, so only the upper bound is exact).
@@ -126,6 +138,16 @@ if start_guard; then
     assert_log_json_lines "--log-level debug: every log line is a JSON object with time, level, msg"
     stop_guard
     assert_eq "second instance exits 0 on SIGTERM" 0 "$GUARD_EXIT"
+  fi
+  # Empty values disable the probe and metrics listeners; the webhook port serves alone.
+  if start_guard --health-probe-listen= --metrics-listen=; then
+    line="$(wait_for_log '.msg == "listening"' 1)"
+    assert_eq "--health-probe-listen= and --metrics-listen=: the listening line names neither" '["",""]' \
+      "$(jq -c '[.health_probe_address, .metrics_address]' <<<"$line")"
+    post_review /validate other-pod.json
+    assert_eq "with only the webhook listener, an admission request is answered" 200 "$HTTP_STATUS"
+    stop_guard
+    assert_eq "with only the webhook listener, exits 0 on SIGTERM" 0 "$GUARD_EXIT"
   fi
   GUARD_PID="$first_pid" GUARD_PORT="$first_port" GUARD_LOG="$first_log"
   GUARD_URL="https://127.0.0.1:$first_port"

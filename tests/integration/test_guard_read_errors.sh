@@ -123,6 +123,18 @@ read_error_case "answer cut off half way"
 assert_contains "cut-off answer: the message says so" "was cut off" "$MESSAGE"
 control DELETE faults
 
+# A 200 of another object than the one asked for, saying "true", is a failed read, never
+# a value: the flag reads false, so admitting here would be the guard's mistake.
+set_flag false
+control POST faults "{\"match\": \"$FLAG_NAME\", \"mode\": \"other_object\"}"
+read_error_case "a 200 of another Setting saying \"true\""
+assert_retried "another object"
+assert_contains "another object: the message names what came back" \
+  'unexpected response (HTTP 200): asked for the Setting longhorn-system/deleting-confirmation-flag, the API server returned "longhorn-system"/"deleting-confirmation-flag-other"' \
+  "$MESSAGE"
+control DELETE faults
+set_flag true
+
 control PUT "settings/$FLAG_NAMESPACE/$FLAG_NAME" '{"value": true}'
 read_error_case "a Setting whose value is not a string"
 assert_contains "non-string value: the message says what came back" "the Setting's value is boolean, not a string" "$MESSAGE"

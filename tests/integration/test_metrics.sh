@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GET /metrics: the Prometheus text format (0.0.4), and the series moving as reviews are
+# GET /metrics (on the metrics port): the Prometheus text format (0.0.4), and the series moving as reviews are
 # answered, a pod is held and the setting is read. The Kubernetes API is an address
 # nothing listens on, so the in-scope pod's reads fail as "unreachable" and it is denied
 # when --max-hold runs out.
@@ -11,7 +11,7 @@ start_guard --max-hold "${max_hold}s" || finish
 
 # scrape: GET /metrics into $METRICS.
 scrape() {
-  guard_request GET /metrics
+  metrics_request GET /metrics
   METRICS="$(cat "$RESPONSE_BODY")"
 }
 
@@ -79,7 +79,7 @@ assert_metric "the certificate's notAfter is exposed as a Unix timestamp" \
   "${p}_certificate_expiration_timestamp_seconds" "$not_after"
 assert_metric "no certificate reload yet" "${p}_certificate_reloads_total" 0
 assert_metric "no certificate reload error yet" "${p}_certificate_reload_errors_total" 0
-for decision in allowed patched denied errored rejected; do
+for decision in allowed patched denied errored rejected abandoned; do
   assert_metric "requests{validate,$decision} exists at 0 before any request" \
     "${p}_admission_requests_total{decision=\"$decision\",endpoint=\"validate\"}" 0
 done

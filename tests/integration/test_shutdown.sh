@@ -10,7 +10,7 @@ gen_test_pki "$LUG_WORK/pki" || finish
 if start_guard; then
   guard_py "$LUG_WORK/idle.ready" >"$LUG_WORK/idle.json" <<'EOF' &
 s = connect(timeout=30)
-s.sendall(request_bytes("GET", "/healthz"))
+s.sendall(request_bytes("POST", "/validate", review_body("other-pod.json"), {"Content-Type": "application/json"}))
 status, headers, _ = read_response(s)
 open(sys.argv[1], "w").close()
 closed, seconds, data = wait_closed(s, 15)
@@ -65,7 +65,7 @@ EOF
     kill -TERM "$GUARD_PID"
     sleep 0.5
     # Stop accepting: a new client is not served while the in-flight request is pending.
-    refused="$(curl -sS --max-time 2 --cacert "$PKI_CA" -o /dev/null -w '%{http_code}' "$GUARD_URL/healthz" 2>/dev/null)"
+    refused="$(curl -sS --max-time 2 --cacert "$PKI_CA" -o /dev/null -w '%{http_code}' "$GUARD_URL/validate" 2>/dev/null)"
     assert_eq "(b) after SIGTERM a new connection is not served" 000 "$refused"
     assert_true "(b) the server is still running while a request is in flight" kill -0 "$GUARD_PID"
     touch "$LUG_WORK/inflight.go"

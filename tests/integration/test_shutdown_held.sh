@@ -23,7 +23,7 @@ start_standin_guard --max-hold 30s --max-held 300 --shutdown-grace "${grace}s" |
 
 # holds_in_progress: the guard's longhorn_uninstall_guard_holds_in_progress gauge.
 holds_in_progress() {
-  curl -sS --max-time 5 --cacert "$PKI_CA" "$GUARD_URL/metrics" 2>/dev/null |
+  curl -sS --max-time 5 "$GUARD_METRICS_URL/metrics" 2>/dev/null |
     awk '$1 == "longhorn_uninstall_guard_holds_in_progress" { print $2 }'
 }
 
@@ -110,7 +110,7 @@ while not exited() and time.monotonic() < deadline:
     attempts += 1
     try:
         s = connect(timeout=2)
-        s.sendall(request_bytes("GET", "/healthz"))
+        s.sendall(request_bytes("GET", "/validate"))
         if read_response(s) is not None:
             served += 1
         s.close()

@@ -10,11 +10,11 @@ start_guard || finish
 assert_healthy "HTTPS on 127.0.0.1 verifies against the test CA (IP SAN)"
 
 by_name="$(curl -sS --max-time 10 --cacert "$PKI_CA" --resolve "localhost:$GUARD_PORT:127.0.0.1" \
-  -o /dev/null -w '%{http_code}' "https://localhost:$GUARD_PORT/healthz" 2>&1)"
-assert_eq "HTTPS by name localhost verifies (DNS SAN)" 200 "$by_name"
+  -o /dev/null -w '%{http_code}' "https://localhost:$GUARD_PORT/validate" 2>&1)"
+assert_eq "HTTPS by name localhost verifies (DNS SAN); GET /validate is 405" 405 "$by_name"
 
-guard_request GET /healthz --tlsv1.2 --tls-max 1.2
-assert_eq "a TLS 1.2-only client is served" 200 "$HTTP_STATUS"
+guard_request GET /validate --tlsv1.2 --tls-max 1.2
+assert_eq "a TLS 1.2-only client is served (GET /validate: 405)" 405 "$HTTP_STATUS"
 
 # The client side must really be able to speak TLS 1.1, or refusing it proves nothing:
 # OpenSSL 3 clients refuse TLS 1.1 themselves at the default security level. So the same
@@ -45,7 +45,7 @@ except Exception as e:
     control = f"failed: {e}"
 try:
     s = connect(**client)
-    s.sendall(request_bytes("GET", "/healthz"))
+    s.sendall(request_bytes("GET", "/validate"))
     r = read_response(s)
     guard = f"accepted {s.version()}, status {r and r[0]}"
 except Exception as e:
@@ -60,7 +60,7 @@ else
   fail "control: this machine's OpenSSL cannot speak TLS 1.1 at SECLEVEL=0, the refusal check proves nothing" "$tls11"
 fi
 
-guard_request GET /healthz --tlsv1.1 --tls-max 1.1 --ciphers 'DEFAULT:@SECLEVEL=0'
+guard_request GET /validate --tlsv1.1 --tls-max 1.1 --ciphers 'DEFAULT:@SECLEVEL=0'
 assert_eq "curl --tlsv1.1 --tls-max 1.1 gets no answer" 000 "$HTTP_STATUS"
 assert_ne "curl --tlsv1.1 --tls-max 1.1 fails" 0 "$CURL_EXIT"
 
@@ -76,7 +76,7 @@ alpn="$(guard_py <<'EOF'
 out = {}
 s = connect(alpn=("h2", "http/1.1"))
 out["h2+http/1.1"] = s.selected_alpn_protocol()
-s.sendall(request_bytes("GET", "/healthz"))
+s.sendall(request_bytes("GET", "/validate"))
 out["status"] = read_response(s)[0]
 s.close()
 try:
@@ -89,20 +89,20 @@ print(json.dumps(out))
 EOF
 )"
 assert_eq "ALPN: offered h2 and http/1.1, the server selects http/1.1" http/1.1 "$(jq -r '.["h2+http/1.1"]' <<<"$alpn")"
-assert_eq "ALPN: the connection then serves HTTP/1.1" 200 "$(jq -r .status <<<"$alpn")"
+assert_eq "ALPN: the connection then serves HTTP/1.1 (GET /validate: 405)" 405 "$(jq -r .status <<<"$alpn")"
 assert_ne "ALPN: offered only h2, the server never selects it" h2 "$(jq -r .h2 <<<"$alpn")"
 
-version="$(curl -sS --max-time 10 --cacert "$PKI_CA" --http2 -o /dev/null -w '%{http_version}' "$GUARD_URL/healthz" 2>&1)"
+version="$(curl -sS --max-time 10 --cacert "$PKI_CA" --http2 -o /dev/null -w '%{http_version}' "$GUARD_URL/validate" 2>&1)"
 assert_eq "curl --http2 ends up on HTTP/1.1" 1.1 "$version"
 
 # --- not TLS on the TLS port -------------------------------------------------------------
-plain="$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GUARD_PORT/healthz" 2>/dev/null)"
+plain="$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GUARD_PORT/validate" 2>/dev/null)"
 assert_eq "plain HTTP with curl gets no HTTP answer" 000 "$plain"
 
 raw="$(guard_py <<'EOF'
 out = {}
 s = connect_plain(timeout=5)
-s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+s.sendall(b"GET /validate HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 closed, seconds, data = wait_closed(s, 5)
 out["plain_http"] = {"closed": closed, "http_answer": data.startswith(b"HTTP/")}
 s = connect_plain(timeout=5)
@@ -128,14 +128,16 @@ assert_eq "exits 0 on SIGTERM" 0 "$GUARD_EXIT"
 
 # --- client certificates (--client-ca) ---------------------------------------------------
 if start_guard --client-ca "$PKI_CLIENT_CA"; then
-  guard_request GET /healthz
+  guard_request GET /validate
   assert_eq "--client-ca: a client without a certificate gets no answer" 000 "$HTTP_STATUS"
-  guard_request GET /healthz --tls-max 1.2
+  guard_request GET /validate --tls-max 1.2
   assert_eq "--client-ca: a TLS 1.2 client without a certificate gets no answer" 000 "$HTTP_STATUS"
-  guard_request GET /healthz --cert "$PKI_OTHER_CERT" --key "$PKI_OTHER_KEY"
+  guard_request GET /validate --cert "$PKI_OTHER_CERT" --key "$PKI_OTHER_KEY"
   assert_eq "--client-ca: a certificate from another CA gets no answer" 000 "$HTTP_STATUS"
-  guard_request GET /healthz --cert "$PKI_CLIENT_CERT" --key "$PKI_CLIENT_KEY"
-  assert_eq "--client-ca: a certificate signed by the client CA is served" 200 "$HTTP_STATUS"
+  guard_request GET /validate --cert "$PKI_CLIENT_CERT" --key "$PKI_CLIENT_KEY"
+  assert_eq "--client-ca: a certificate signed by the client CA is served (GET /validate: 405)" 405 "$HTTP_STATUS"
+  probe_request GET /healthz
+  assert_eq "--client-ca: the kubelet's plain-HTTP probe needs no certificate" 200 "$HTTP_STATUS"
   post_review /validate other-pod.json --cert "$PKI_CLIENT_CERT" --key "$PKI_CLIENT_KEY"
   assert_eq "--client-ca: an admission review with a good client certificate is answered" 200 "$HTTP_STATUS"
   handshake="$(guard_py "$PKI_OTHER_CERT" "$PKI_OTHER_KEY" <<'EOF'
@@ -145,7 +147,7 @@ for name, kwargs in (("none", {}), ("other_ca", {"cert": sys.argv[1], "key": sys
         label = f"{name}/{version.name}"
         try:
             s = connect(max_version=version, **kwargs)
-            s.sendall(request_bytes("GET", "/healthz"))
+            s.sendall(request_bytes("GET", "/validate"))
             r = read_response(s)
             out[label] = "served" if r else "closed"
         except (ssl.SSLError, OSError):
@@ -157,7 +159,7 @@ EOF
     '{"none/TLSv1_2":"closed","none/TLSv1_3":"closed","other_ca/TLSv1_2":"closed","other_ca/TLSv1_3":"closed"}' \
     "$handshake"
   assert_healthy_with_client_cert() {
-    guard_request GET /healthz --cert "$PKI_CLIENT_CERT" --key "$PKI_CLIENT_KEY"
+    post_review /validate other-pod.json --cert "$PKI_CLIENT_CERT" --key "$PKI_CLIENT_KEY"
     assert_eq "$1" 200 "$HTTP_STATUS"
   }
   assert_healthy_with_client_cert "--client-ca: still serving good clients after the refusals"

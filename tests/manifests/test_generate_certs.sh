@@ -193,18 +193,17 @@ export PKI_CA="$out/ca.crt" PKI_SERVER_CERT="$out/tls.crt" PKI_SERVER_KEY="$out/
 if start_guard; then
   for host in longhorn-uninstall-guard.longhorn-uninstall-guard.svc \
     longhorn-uninstall-guard.longhorn-uninstall-guard.svc.cluster.local; do
-    for path in /healthz /readyz; do
-      code="$(curl -sS --max-time 10 --cacert "$out/ca.crt" --resolve "$host:$GUARD_PORT:127.0.0.1" \
-        -o /dev/null -w '%{http_code}' "https://$host:$GUARD_PORT$path" 2>&1)"
-      assert_eq "curl --cacert ca.crt https://$host$path answers 200" 200 "$code"
-    done
+    code="$(curl -sS --max-time 10 --cacert "$out/ca.crt" --resolve "$host:$GUARD_PORT:127.0.0.1" \
+      -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+      --data-binary "@$LUG_FIXTURES/other-pod.json" "https://$host:$GUARD_PORT/validate" 2>&1)"
+    assert_eq "curl --cacert ca.crt https://$host/validate answers 200" 200 "$code"
   done
   code="$(curl -sS --max-time 10 --cacert "$custom/ca.crt" \
     --resolve "longhorn-uninstall-guard.longhorn-uninstall-guard.svc:$GUARD_PORT:127.0.0.1" -o /dev/null \
-    -w '%{http_code}' "https://longhorn-uninstall-guard.longhorn-uninstall-guard.svc:$GUARD_PORT/healthz" 2>/dev/null)"
+    -w '%{http_code}' "https://longhorn-uninstall-guard.longhorn-uninstall-guard.svc:$GUARD_PORT/validate" 2>/dev/null)"
   assert_eq "a client trusting another CA is refused (no answer)" 000 "$code"
   code="$(curl -sS --max-time 10 --cacert "$out/ca.crt" --resolve "other.example:$GUARD_PORT:127.0.0.1" \
-    -o /dev/null -w '%{http_code}' "https://other.example:$GUARD_PORT/healthz" 2>/dev/null)"
+    -o /dev/null -w '%{http_code}' "https://other.example:$GUARD_PORT/validate" 2>/dev/null)"
   assert_eq "a client dialling a name not in the SANs is refused (no answer)" 000 "$code"
 fi
 

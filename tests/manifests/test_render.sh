@@ -257,10 +257,17 @@ check_common() {
     '[arg("job-name"), ([webhooks | .objectSelector.matchLabels["job-name"]] | unique[])] | unique' '["longhorn-uninstall"]'
   check "$n" "--listen is all addresses on the container port named https" \
     'guard_container | (.ports[] | select(.name == "https") | .containerPort) as $p | (.args | index("--listen=:\($p)")) != null and $p == 8443' true
-  check "$n" "readiness is GET /readyz over HTTPS on that port" \
-    'guard_container | .readinessProbe.httpGet | {path, port, scheme}' '{"path":"/readyz","port":"https","scheme":"HTTPS"}'
-  check "$n" "liveness is GET /healthz over HTTPS on that port" \
-    'guard_container | .livenessProbe.httpGet | {path, port, scheme}' '{"path":"/healthz","port":"https","scheme":"HTTPS"}'
+  check "$n" "the container ports are https 8443, probes 8081 and metrics 8080" \
+    'guard_container | [.ports[] | {name, containerPort}]' \
+    '[{"name":"https","containerPort":8443},{"name":"probes","containerPort":8081},{"name":"metrics","containerPort":8080}]'
+  check "$n" "--health-probe-listen is all addresses on the container port named probes" \
+    'guard_container | (.ports[] | select(.name == "probes") | .containerPort) as $p | (.args | index("--health-probe-listen=:\($p)")) != null' true
+  check "$n" "--metrics-listen is all addresses on the container port named metrics" \
+    'guard_container | (.ports[] | select(.name == "metrics") | .containerPort) as $p | (.args | index("--metrics-listen=:\($p)")) != null' true
+  check "$n" "readiness is GET /readyz over plain HTTP on the probes port" \
+    'guard_container | .readinessProbe.httpGet | {path, port, scheme}' '{"path":"/readyz","port":"probes","scheme":"HTTP"}'
+  check "$n" "liveness is GET /healthz over plain HTTP on the probes port" \
+    'guard_container | .livenessProbe.httpGet | {path, port, scheme}' '{"path":"/healthz","port":"probes","scheme":"HTTP"}'
   check "$n" "the Service maps 443 to the container's https port and selects the guard's pods" \
     "(guard_deployment | .spec.template.metadata.labels) as \$l | .[] | select(.kind == \"Service\" and .metadata.name == \"longhorn-uninstall-guard\") | [.spec.ports[] | {port, targetPort}] == [{\"port\":443,\"targetPort\":\"https\"}] and (.spec.selector as \$s | \$l | contains(\$s))" true
   check "$n" "--tls-cert and --tls-key are tls.crt and tls.key of a read-only Secret volume" \
@@ -423,8 +430,8 @@ for name in cert-manager static-certs; do
 done
 
 # === the Deployment's arguments, run by the real binary ===================================
-# The manifest's args with only what cannot exist here replaced: --listen on a free
-# loopback port instead of :8443, the Secret volume's path by generate.sh's files, and the
+# The manifest's args with only what cannot exist here replaced: the three listeners on
+# free loopback ports instead of :8443, :8081 and :8080, the Secret volume's path by generate.sh's files, and the
 # in-cluster service account by the Kubernetes API stand-in (flags appended). The guard
 # must start, report the settings the manifests assume, read only what the Role allows,
 # and admit an uninstall pod once the flag is true.
@@ -435,6 +442,8 @@ if [ -s "$LUG_WORK/default.json" ]; then
   for arg in "${manifest_args[@]}"; do
     case "$arg" in
       --listen=*) args+=("--listen=127.0.0.1:0") ;;
+      --health-probe-listen=*) args+=("--health-probe-listen=127.0.0.1:0") ;;
+      --metrics-listen=*) args+=("--metrics-listen=127.0.0.1:0") ;;
       *) args+=("${arg//$mount_path\//$generated/}") ;;
     esac
   done
@@ -459,11 +468,14 @@ if [ -s "$LUG_WORK/default.json" ]; then
       GUARD_PORT="$(jq -r '.address | sub(".*:"; "")' <<<"$listening")"
       host="longhorn-uninstall-guard.$GUARD_NS.svc"
       GUARD_URL="https://$host:$GUARD_PORT"
+      probe_port="$(jq -r '.health_probe_address | sub(".*:"; "")' <<<"$listening")"
       for path in /readyz /healthz; do
-        code="$(curl -sS --max-time 10 --cacert "$PKI_CA" --resolve "$host:$GUARD_PORT:127.0.0.1" -o /dev/null \
-          -w '%{http_code}' "https://$host:$GUARD_PORT$path" 2>&1)"
-        assert_eq "the probe path $path answers 200 over HTTPS as $host" 200 "$code"
+        code="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$probe_port$path" 2>&1)"
+        assert_eq "the probe path $path answers 200 over plain HTTP on the probe port" 200 "$code"
       done
+      metrics_port="$(jq -r '.metrics_address | sub(".*:"; "")' <<<"$listening")"
+      code="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/metrics" 2>&1)"
+      assert_eq "/metrics answers 200 over plain HTTP on the metrics port" 200 "$code"
       post_review /validate uninstall-pod-kubectl.json --resolve "$host:$GUARD_PORT:127.0.0.1"
       assert_json .response.allowed true "$RESPONSE_BODY" "an uninstall pod is admitted once the flag reads true"
       reads="$(PKI_CA="$standin_ca" standin_control GET reads)"

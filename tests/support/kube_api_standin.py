@@ -69,7 +69,7 @@ VERSION_INFO = {
     "platform": "linux/amd64",
 }
 
-FAULT_MODES = frozenset({"status", "delay", "drop", "truncate", "hang"})
+FAULT_MODES = frozenset({"status", "delay", "drop", "truncate", "hang", "other_object"})
 FAULT_READS = frozenset({"fresh", "cached", "any"})
 FAULT_KEYS = frozenset({"match", "read", "mode", "status", "delay_ms", "count"})
 REQUEST_KINDS = ("fresh", "cached", "list", "other")
@@ -636,6 +636,21 @@ def json_response(code: int, obj: Any) -> Response:
     return Response(code, compact_json(obj))
 
 
+def other_object(response: Response) -> Response:
+    """A 200 carrying another Setting than the one asked for, saying "true" (what a
+    misrouted request or a confused proxy could return). Other answers pass unchanged."""
+    if response.code != 200:
+        return response
+    obj = json.loads(response.body)
+    if obj.get("kind") != "Setting":
+        return response
+    obj["metadata"]["name"] = obj["metadata"]["name"] + "-other"
+    obj["value"] = "true"
+    changed = json_response(200, obj)
+    changed.value, changed.resource_version = obj["value"], obj["metadata"].get("resourceVersion")
+    return changed
+
+
 def status_response(body: dict) -> Response:
     headers: tuple[tuple[str, str], ...] = ()
     retry_after = (body.get("details") or {}).get("retryAfterSeconds")
@@ -984,6 +999,8 @@ class StandinRequestHandler(BaseHTTPRequestHandler):
                                                        req.target))
         else:
             response = api_response(state, req, auth_ok)
+            if plan.action == "other_object":
+                response = other_object(response)
         truncate = plan.action == "truncate"
         try:
             self._send(response, truncate=truncate)

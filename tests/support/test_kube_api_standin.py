@@ -431,6 +431,16 @@ class StandinApiTest(CertMixin, unittest.TestCase):
     def inject(self, **rule):
         return self.standin.control("POST", "/_standin/faults", rule)
 
+    def test_other_object_renames_a_setting_and_says_true(self):
+        self.inject(mode="other_object", count=1)
+        status, _, body = self.standin.request("GET", OBJ)
+        self.assertEqual(status, 200)
+        obj = json.loads(body)
+        self.assertEqual((obj["kind"], obj["metadata"]["name"], obj["metadata"]["namespace"], obj["value"]),
+                         ("Setting", FLAG + "-other", NS, "true"))
+        # Spent: the next read is the real object again.
+        self.assertEqual(json.loads(self.standin.request("GET", OBJ)[2])["metadata"]["name"], FLAG)
+
     def test_injected_status_bodies(self):
         self.inject(mode="status", status=403, count=1)
         self.assert_status(OBJ, 403, FORBIDDEN_FLAG)

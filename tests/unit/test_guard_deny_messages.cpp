@@ -54,6 +54,14 @@ TEST_SUITE("deny messages") {
     CHECK_FALSE(contains(message, "which Longhorn does not read as true or false"));
   }
 
+  TEST_CASE("an oversized value is quoted as a bounded prefix, saying it was cut") {
+    const std::string huge(1024 * 1024, 'v');
+    const auto message = flag_not_true_message(answered(huge), job, 3s);
+    CHECK(message.size() < 2048);
+    CHECK(contains(message, "... (cut: the first 64 of 1048576 bytes)"));
+    CHECK(contains(message, "To confirm the uninstall, run: kubectl"));
+  }
+
   TEST_CASE("an empty value is named as such, and explained once") {
     const auto message = flag_not_true_message(answered(""), job, 3s);
     CHECK(contains(message,

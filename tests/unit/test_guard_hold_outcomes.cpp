@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "admission/review_observer.hpp"
 #include "guard/validator.hpp"
 #include "guard_fixtures.hpp"
 
@@ -44,8 +45,16 @@ struct scripted_reads {
   }
 };
 
+// A client that goes away after `present_for` questions.
+struct leaving_client final : lug::transport::client_presence {
+  int present_for = 0;
+  int asked = 0;
+  bool gone() override { return ++asked > present_for; }
+};
+
 struct fixture {
   net::io_context io;
+  lug::transport::client_presence* client = nullptr;
   scripted_reads api{io};
   lug::guard::setting_reads reads{io.get_executor(),
                                   [this](std::chrono::steady_clock::time_point d) { return api.read(d); }, 1s};
@@ -58,8 +67,8 @@ struct fixture {
     for (int i = 0; i < copies; ++i) {
       net::co_spawn(
           io,
-          [&validating, request]() -> net::awaitable<lug::admission::admission_response> {
-            const lug::admission::review_context context{"validate", std::chrono::steady_clock::now(), 10s};
+          [this, &validating, request]() -> net::awaitable<lug::admission::admission_response> {
+            const lug::admission::review_context context{"validate", std::chrono::steady_clock::now(), 10s, client};
             co_return co_await validating.review(request, context);
           },
           [&answers](std::exception_ptr, lug::admission::admission_response answer) {
@@ -120,6 +129,22 @@ TEST_SUITE("hold outcomes") {
     REQUIRE(f.holds.ended.size() == 3);
     CHECK(std::count(f.holds.ended.begin(), f.holds.ended.end(), hold_outcome::too_many_held) == 1);
     CHECK(std::count(f.holds.ended.begin(), f.holds.ended.end(), hold_outcome::flag_not_true) == 2);
+  }
+
+  TEST_CASE("a client that goes away while held: abandoned at the next poll tick, and no more reads") {
+    fixture f;
+    f.api.value = "false";
+    leaving_client client;
+    client.present_for = 2;  // two reads seen with the client there, gone at the third
+    f.client = &client;
+    const auto answers = f.review(lug::test::pod_create(lug::test::job_pod()));
+    CHECK(f.holds.ended == std::vector{hold_outcome::abandoned});
+    REQUIRE(answers.size() == 1);
+    CHECK(answers[0].abandoned);
+    CHECK_FALSE(answers[0].allowed);
+    CHECK(lug::admission::outcome_of(answers[0]) == lug::admission::review_outcome::abandoned);
+    // The deadline is 300 ms at 50 ms a read: a hold kept for nobody would have read about 6 times.
+    CHECK(f.reads.reads_started() == 3);
   }
 
   TEST_CASE("reads closed for shutdown: shutting_down") {

@@ -55,7 +55,7 @@ transport::handler make_review_endpoint(std::string endpoint, review_handler& ha
       }
     }
 
-    review_context context{endpoint, ctx.received, std::nullopt};
+    review_context context{endpoint, ctx.received, std::nullopt, ctx.client};
     if (const auto timeout = transport::query_parameter(req.target(), "timeout"); !timeout.empty()) {
       context.api_timeout = parse_duration(timeout);  // unparsable: treated as absent
     }
@@ -75,7 +75,7 @@ transport::handler make_review_endpoint(std::string endpoint, review_handler& ha
                             {"namespace", request.namespace_name},
                             {"name", request.display_name()},
                             {"endpoint", endpoint},
-                            {"decision", decision.allowed ? "allowed" : "denied"},
+                            {"decision", decision.abandoned ? "abandoned" : decision.allowed ? "allowed" : "denied"},
                             {"patched", decision.patch.has_value()},
                             {"reason", decision.log_reason},
                             {"dry_run", request.dry_run},

@@ -35,6 +35,13 @@ admission_response with_warning(admission_response response, std::string warning
   return response;
 }
 
+admission_response abandoned(std::string log_reason) {
+  // Denied, should it ever be sent: a decision nobody reached must never admit.
+  auto response = denied(503, "ServiceUnavailable", "the request was abandoned before a decision", std::move(log_reason));
+  response.abandoned = true;
+  return response;
+}
+
 std::string encode_review(std::string_view api_version, std::string_view uid, const admission_response& response) {
   // Written directly rather than through a DOM: this runs for every request. Strings go
   // through append_json_string, so a uid or message with invalid UTF-8 cannot break it.

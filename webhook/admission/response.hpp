@@ -2,7 +2,8 @@
 //
 // The constructors are the only way policy code builds a decision: allowed, denied
 // (a code >= 400, a Kubernetes reason word and a message the user will read in
-// `kubectl describe job` events), errored (the webhook could not decide) and patched.
+// `kubectl describe job` events), errored (the webhook could not decide), patched, and
+// abandoned (the client left before a decision; never sent).
 // encode_review echoes the request's apiVersion and uid, as the API server requires.
 #pragma once
 
@@ -27,6 +28,7 @@ struct admission_response {
   std::optional<std::string> patch;        // JSON text of a non-empty RFC 6902 array
   std::vector<std::string> warnings;
   std::string log_reason;  // why, in a few words, for our log line; never sent
+  bool abandoned = false;  // the client went away first: nothing is sent
 };
 
 admission_response allowed(std::string log_reason);
@@ -36,6 +38,8 @@ admission_response errored(std::string message);
 // An empty patch yields a plain allowed response (no patchType, no patch).
 admission_response patched(const json_patch& patch, std::string log_reason);
 admission_response with_warning(admission_response response, std::string warning);
+// No decision: the client went away before one was reached, and nobody would read it.
+admission_response abandoned(std::string log_reason);
 
 std::string encode_review(std::string_view api_version, std::string_view uid, const admission_response& response);
 

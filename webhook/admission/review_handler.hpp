@@ -11,6 +11,7 @@
 
 #include "admission/response.hpp"
 #include "admission/review.hpp"
+#include "transport/http_types.hpp"
 
 namespace lug::admission {
 
@@ -18,6 +19,11 @@ struct review_context {
   std::string_view endpoint;                           // "validate" or "mutate"
   std::chrono::steady_clock::time_point received;      // when the whole request had arrived
   std::optional<std::chrono::nanoseconds> api_timeout;  // the API server's ?timeout, when given
+  transport::client_presence* client = nullptr;         // the connection to ask; null in tests
+
+  // Whether the API server has gone away (its request cancelled, or it restarted): a
+  // policy that takes long asks now and then and gives up with abandoned().
+  bool client_gone() const { return client != nullptr && client->gone(); }
 };
 
 class review_handler {

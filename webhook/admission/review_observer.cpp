@@ -17,11 +17,13 @@ std::string_view to_string(review_outcome outcome) {
     case review_outcome::denied: return "denied";
     case review_outcome::errored: return "errored";
     case review_outcome::rejected: return "rejected";
+    case review_outcome::abandoned: return "abandoned";
   }
   return "unknown";
 }
 
 review_outcome outcome_of(const admission_response& decision) {
+  if (decision.abandoned) return review_outcome::abandoned;
   if (decision.allowed) return decision.patch ? review_outcome::patched : review_outcome::allowed;
   // errored() is the only constructor that denies with 500.
   if (decision.status && decision.status->code == 500) return review_outcome::errored;

@@ -16,7 +16,8 @@ enum class review_outcome {
   patched,   // allowed with a JSON patch
   denied,    // denied by the policy
   errored,   // the webhook failed to decide (denied with 500)
-  rejected,  // not answered with a decision: the request was not a JSON AdmissionReview (400, 415)
+  rejected,   // not answered with a decision: the request was not a JSON AdmissionReview (400, 415)
+  abandoned,  // not answered: the client went away before the decision
 };
 
 std::string_view to_string(review_outcome outcome);

@@ -6,10 +6,10 @@
 
 namespace lug::cli {
 
-boost::asio::ip::tcp::endpoint parse_listen_address(std::string_view text) {
+boost::asio::ip::tcp::endpoint parse_listen_address(std::string_view text, std::string_view flag) {
   const auto fail = [&] {
-    return usage_error("invalid value \"" + std::string(text) +
-                       "\" for --listen: want ADDRESS:PORT such as 0.0.0.0:8443 or [::]:8443");
+    return usage_error("invalid value \"" + std::string(text) + "\" for " + std::string(flag) +
+                       ": want ADDRESS:PORT such as 0.0.0.0:8443 or [::]:8443");
   };
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos) throw fail();

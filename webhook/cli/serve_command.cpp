@@ -14,8 +14,18 @@ namespace {
 
 void add_serve_flags(cxxopts::Options& options) {
   options.add_options("Server")
-      ("listen", "ADDRESS:PORT to listen on (port 0 picks a free one)",
+      ("listen", "ADDRESS:PORT of the webhook: POST /validate and /mutate over TLS (port 0 picks a free one)",
        cxxopts::value<std::string>()->default_value("0.0.0.0:8443"))
+      ("health-probe-listen",
+       "ADDRESS:PORT serving GET/HEAD /healthz and /readyz over plain HTTP, for the kubelet's probes; "
+       "empty (--health-probe-listen=\"\") disables it",
+       cxxopts::value<std::string>()->default_value("0.0.0.0:8081"))
+      ("metrics-listen",
+       "ADDRESS:PORT serving GET/HEAD /metrics, over plain HTTP unless --metrics-tls; "
+       "empty (--metrics-listen=\"\") disables it",
+       cxxopts::value<std::string>()->default_value("0.0.0.0:8080"))
+      ("metrics-tls", "serve /metrics over TLS with the serving certificate (--tls-cert, --tls-key, --client-ca)",
+       cxxopts::value<bool>()->default_value("false"))
       ("tls-cert", "PEM certificate chain to serve (required)", cxxopts::value<std::string>())
       ("tls-key", "PEM private key of --tls-cert (required)", cxxopts::value<std::string>())
       ("client-ca", "PEM CA bundle; when set, clients must present a certificate it signed",
@@ -72,6 +82,13 @@ int serve_command(int argc, char** argv) {
   }
   webhook_settings settings;
   settings.listen = parse_listen_address(flags["listen"].as<std::string>());
+  if (const auto probes = flags["health-probe-listen"].as<std::string>(); !probes.empty()) {
+    settings.health_probe_listen = parse_listen_address(probes, "--health-probe-listen");
+  }
+  if (const auto metrics = flags["metrics-listen"].as<std::string>(); !metrics.empty()) {
+    settings.metrics_listen = parse_listen_address(metrics, "--metrics-listen");
+  }
+  settings.metrics_tls = flags["metrics-tls"].as<bool>();
   settings.tls = {flags["tls-cert"].as<std::string>(), flags["tls-key"].as<std::string>(), std::nullopt};
   if (flags.count("client-ca") != 0) settings.tls.client_ca = flags["client-ca"].as<std::string>();
   settings.shutdown_grace = duration_flag(flags, "shutdown-grace");

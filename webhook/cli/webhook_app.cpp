@@ -1,6 +1,7 @@
 #include "cli/webhook_app.hpp"
 
 #include <csignal>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "support/version.hpp"
 #include "transport/certificate_watcher.hpp"
 #include "transport/error_response.hpp"
+#include "transport/limits.hpp"
 #include "transport/router.hpp"
 #include "transport/server.hpp"
 
@@ -57,8 +59,8 @@ void add_probe_routes(transport::router& routes, const transport::certificate_st
   // (API server clients refuse any other). Never the Kubernetes API, for the same reason as
   // above. The process does not start without a usable pair (see certificate_store), and a
   // reload never swaps in a bad one, so this turns 503 (with the reason as a JSON Status)
-  // when the certificate in use expires before a renewal appears in the files. kubelet's
-  // HTTPS probes do not verify the certificate, so they still get this answer.
+  // when the certificate in use expires before a renewal appears in the files: the probe
+  // itself is plain HTTP, so it gets this answer whatever the certificate.
   routes.add(http::verb::get, "/readyz",
              [&certificates](const transport::request& req,
                              const transport::request_context&) -> net::awaitable<transport::response> {
@@ -97,20 +99,50 @@ int run_webhook(const webhook_settings& settings) {
   guard::validator validating(settings.job, settings.setting, settings.hold, fresh_reads, measured);
   guard::mutator mutating(settings.job, settings.init_container, settings.supervisor);
 
-  transport::router routes;
-  routes.add(http::verb::post, "/validate",
-             admission::make_review_endpoint("validate", validating, measured.endpoint("validate")));
-  routes.add(http::verb::post, "/mutate",
-             admission::make_review_endpoint("mutate", mutating, measured.endpoint("mutate")));
-  add_probe_routes(routes, certificates);
-  routes.add(http::verb::get, "/metrics", metrics::make_metrics_endpoint(measured));
+  // One listener per audience, each with its own connection cap (transport/limits.hpp),
+  // so that clients filling the webhook port can neither starve the kubelet's probes nor
+  // the metrics scrapes.
+  transport::router webhook_routes;
+  webhook_routes.add(http::verb::post, "/validate",
+                     admission::make_review_endpoint("validate", validating, measured.endpoint("validate")));
+  webhook_routes.add(http::verb::post, "/mutate",
+                     admission::make_review_endpoint("mutate", mutating, measured.endpoint("mutate")));
+  transport::router probe_routes;
+  add_probe_routes(probe_routes, certificates);
+  transport::router metrics_routes;
+  metrics_routes.add(http::verb::get, "/metrics", metrics::make_metrics_endpoint(measured));
 
   transport::certificate_watcher watcher(io.get_executor(), certificates, measured);
   watcher.start();
-  transport::server server(io.get_executor(), settings.listen, certificates, routes);
+  transport::server server(io.get_executor(),
+                           {"webhook", settings.listen, transport::limits::max_connections, &certificates},
+                           webhook_routes);
+  std::optional<transport::server> probe_server;
+  if (settings.health_probe_listen) {
+    probe_server.emplace(io.get_executor(),
+                         transport::listener_options{"health probes", *settings.health_probe_listen,
+                                                     transport::limits::max_probe_connections, nullptr},
+                         probe_routes);
+  }
+  std::optional<transport::server> metrics_server;
+  if (settings.metrics_listen) {
+    metrics_server.emplace(io.get_executor(),
+                           transport::listener_options{"metrics", *settings.metrics_listen,
+                                                       transport::limits::max_metrics_connections,
+                                                       settings.metrics_tls ? &certificates : nullptr},
+                           metrics_routes);
+  }
   server.start();
+  if (probe_server) probe_server->start();
+  if (metrics_server) metrics_server->start();
+  const auto address_of = [](const std::optional<transport::server>& listener) {
+    return listener ? describe_endpoint(listener->local_endpoint()) : std::string();
+  };
   const auto serving = certificates.certificate();
   log::info("listening", {{"address", describe_endpoint(server.local_endpoint())},
+                          {"health_probe_address", address_of(probe_server)},
+                          {"metrics_address", address_of(metrics_server)},
+                          {"metrics_tls", settings.metrics_tls},
                           {"version", lug::version},
                           {"threads", settings.threads},
                           {"certificate_serial", serving.serial},
@@ -142,6 +174,7 @@ int run_webhook(const webhook_settings& settings) {
     });
     // Draining first: from here on every answer says Connection: close, including those of
     // the held requests released next (denied; the Job retries against another replica).
+    // Probes and metrics keep answering until the webhook has drained.
     server.drain([&] { net::post(io, [&] { io.stop(); }); });
     fresh_reads.close();
     watcher.stop();

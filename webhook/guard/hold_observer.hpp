@@ -14,7 +14,7 @@ enum class hold_outcome {
   read_failed_allowed,  // allowed: no read answered, and --on-read-error=allow
   too_many_held,        // denied at once: --max-held holds were already running
   shutting_down,        // denied: the server is draining
-  abandoned,            // ended without an answer: an exception, or the server stopped mid-hold
+  abandoned,            // ended without an answer: the client went away, an exception, or the server stopped mid-hold
 };
 
 std::string_view to_string(hold_outcome outcome);

@@ -1,7 +1,10 @@
 #include "guard/setting_reader.hpp"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
+#include "guard/quoted_value.hpp"
 #include "kube/api_status.hpp"
 #include "support/log.hpp"
 
@@ -16,14 +19,39 @@ setting_read with_outcome(read_outcome outcome, unsigned http_status, std::strin
   return read;
 }
 
-setting_read interpret_setting(unsigned http_status, std::string_view body) {
+std::string string_field(const nlohmann::json& object, const char* name) {
+  const auto field = object.find(name);
+  return field != object.end() && field->is_string() ? field->get<std::string>() : std::string();
+}
+
+// A 200 that is not the object asked for (a proxy's answer, a misrouted request, another
+// Setting) must never count as its value: it could say "true" for a setting nobody set.
+std::optional<std::string> not_the_setting(const nlohmann::json& object, const setting_ref& wanted) {
+  const auto kind = object.find("kind");
+  if (kind == object.end() || *kind != "Setting") {
+    const std::string returned = kind == object.end()    ? "no kind"
+                                 : kind->is_string() ? "kind " + quote_value(kind->get<std::string>())
+                                                     : "a kind that is " + std::string(kind->type_name());
+    return "expected a Setting, the API server returned " + returned;
+  }
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return "the Setting has no metadata";
+  const auto name = string_field(*metadata, "name");
+  const auto namespace_name = string_field(*metadata, "namespace");
+  if (name != wanted.name || namespace_name != wanted.namespace_name) {
+    return "asked for the Setting " + wanted.namespace_name + "/" + wanted.name + ", the API server returned " +
+           quote_value(namespace_name) + "/" + quote_value(name);
+  }
+  return std::nullopt;
+}
+
+setting_read interpret_setting(const setting_ref& wanted, unsigned http_status, std::string_view body) {
   const auto object = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!object.is_object()) {
     return with_outcome(read_outcome::invalid_response, http_status, "the response body is not a JSON object");
   }
-  if (const auto kind = object.find("kind"); kind != object.end() && *kind != "Setting") {
-    return with_outcome(read_outcome::invalid_response, http_status,
-                        "expected a Setting, the API server returned kind " + kind->dump());
+  if (auto mismatch = not_the_setting(object, wanted)) {
+    return with_outcome(read_outcome::invalid_response, http_status, std::move(*mismatch));
   }
   setting_read read = with_outcome(read_outcome::ok, http_status, {});
   // Longhorn keeps the value at the top level of the object, not under spec.
@@ -34,11 +62,7 @@ setting_read interpret_setting(unsigned http_status, std::string_view body) {
     }
     read.value = value->get<std::string>();
   }
-  if (const auto metadata = object.find("metadata"); metadata != object.end() && metadata->is_object()) {
-    if (const auto rv = metadata->find("resourceVersion"); rv != metadata->end() && rv->is_string()) {
-      read.resource_version = rv->get<std::string>();
-    }
-  }
+  read.resource_version = string_field(object.at("metadata"), "resourceVersion");
   return read;
 }
 
@@ -92,7 +116,7 @@ std::string_view to_string(read_mode mode) { return mode == read_mode::fresh ? "
 std::string describe_value(const setting_read& read) {
   const std::string at = read.resource_version.empty() ? "" : " at resourceVersion " + read.resource_version;
   if (read.value.empty()) return "an empty value" + at;
-  return "value " + nlohmann::json(read.value).dump() + at;
+  return "value " + quote_value(read.value) + at;
 }
 
 std::string describe(const setting_read& read) {
@@ -123,8 +147,8 @@ std::string setting_path(const setting_ref& setting, read_mode mode) {
   return path;
 }
 
-setting_read interpret_response(unsigned http_status, std::string_view body) {
-  if (http_status >= 200 && http_status < 300) return interpret_setting(http_status, body);
+setting_read interpret_response(const setting_ref& wanted, unsigned http_status, std::string_view body) {
+  if (http_status >= 200 && http_status < 300) return interpret_setting(wanted, http_status, body);
 
   auto status = kube::parse_api_status(http_status, body);
   const auto outcome = [&] {
@@ -165,7 +189,7 @@ boost::asio::awaitable<setting_read> setting_reader::read(read_mode mode,
   const auto started = std::chrono::steady_clock::now();
   const auto result = co_await client_.get(setting_path(setting_, mode), deadline);
   setting_read read = std::holds_alternative<kube::api_response>(result)
-                          ? interpret_response(std::get<kube::api_response>(result).status,
+                          ? interpret_response(setting_, std::get<kube::api_response>(result).status,
                                                std::get<kube::api_response>(result).body)
                           : interpret_failure(std::get<kube::transport_failure>(result));
   read.setting = setting_;
@@ -174,7 +198,7 @@ boost::asio::awaitable<setting_read> setting_reader::read(read_mode mode,
   read.finished = std::chrono::steady_clock::now();
   log::debug("setting read", {{"mode", to_string(mode)},
                               {"outcome", to_string(read.outcome)},
-                              {"value", read.value},
+                              {"value", cut_value(read.value)},
                               {"resourceVersion", read.resource_version},
                               {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(read.finished - started)
                                          .count()}});

@@ -83,9 +83,10 @@ std::string_view to_string(read_mode mode);
 // The request path for a read, without any cluster path prefix.
 std::string setting_path(const setting_ref& setting, read_mode mode);
 
-// The outcome, value, resourceVersion, status and message an HTTP response means.
+// The outcome, value, resourceVersion, status and message an HTTP response means; a 2xx
+// that is not the Setting `wanted` (kind, namespace, name) is an invalid_response.
 // (setting, mode and times are left for the caller to fill in.)
-setting_read interpret_response(unsigned http_status, std::string_view body);
+setting_read interpret_response(const setting_ref& wanted, unsigned http_status, std::string_view body);
 // The same for a request that got no response.
 setting_read interpret_failure(const kube::transport_failure& failure);
 

@@ -1,6 +1,7 @@
 #include "guard/validator.hpp"
 
 #include "guard/deny_messages.hpp"
+#include "guard/quoted_value.hpp"
 
 namespace lug::guard {
 namespace {
@@ -9,7 +10,8 @@ namespace adm = admission;
 using clock_type = std::chrono::steady_clock;
 
 // Counts a hold for as long as it lasts, and tells the observer how it began and ended. A
-// hold left without an outcome (its coroutine destroyed, or an exception) was abandoned.
+// hold left without an outcome (its coroutine destroyed, or an exception) was abandoned,
+// as is one whose client went away.
 class held_slot {
  public:
   held_slot(std::atomic<std::size_t>& held, hold_observer& observer) : held_(held), observer_(observer) {
@@ -32,7 +34,7 @@ class held_slot {
 };
 
 std::string value_summary(const setting_read& read) {
-  return read.ok() ? "value \"" + read.value + "\" at resourceVersion " + read.resource_version
+  return read.ok() ? "value " + quote_value(read.value) + " at resourceVersion " + read.resource_version
                    : std::string(to_string(read.outcome));
 }
 
@@ -93,6 +95,13 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
                              " fresh read(s), held " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(held).count()) + "ms");
     }
     if (ends_hold(last->outcome)) break;
+    // Once per poll tick, before holding on: a client that has gone frees its slot and
+    // stops the reads, as nobody would read the answer (the API server cancelled the
+    // create, or restarted).
+    if (context.client_gone()) {
+      slot.ends_with(hold_outcome::abandoned);
+      co_return adm::abandoned("client went away while held, after " + std::to_string(reads_seen) + " fresh read(s)");
+    }
     // The next read must be newer than this one, and not sooner than a poll interval after it.
     wanted.started_after = outcome.read_started;
     wanted.not_before = outcome.read_started + std::chrono::duration_cast<clock_type::duration>(policy_.poll_interval);

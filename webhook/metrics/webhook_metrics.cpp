@@ -29,7 +29,7 @@ const prom::Histogram::BucketBoundaries read_buckets = {0.0005, 0.001, 0.0025, 0
 
 constexpr std::array all_review_outcomes = {admission::review_outcome::allowed, admission::review_outcome::patched,
                                             admission::review_outcome::denied, admission::review_outcome::errored,
-                                            admission::review_outcome::rejected};
+                                            admission::review_outcome::rejected, admission::review_outcome::abandoned};
 
 constexpr std::array all_hold_outcomes = {guard::hold_outcome::flag_true,     guard::hold_outcome::flag_not_true,
                                           guard::hold_outcome::read_failed,   guard::hold_outcome::read_failed_allowed,
@@ -83,7 +83,8 @@ struct webhook_metrics::instruments {
       prom::BuildCounter()
           .Name("longhorn_uninstall_guard_admission_requests_total")
           .Help("Admission requests answered, by endpoint (validate, mutate) and decision (allowed, patched, denied, "
-                "errored when the webhook failed to decide, rejected when the request was not a JSON AdmissionReview).")
+                "errored when the webhook failed to decide, rejected when the request was not a JSON AdmissionReview, "
+                "abandoned when the client went away before the answer).")
           .Register(registry);
   prom::Family<prom::Histogram>& admission_duration =
       prom::BuildHistogram()

@@ -17,9 +17,24 @@ namespace http = boost::beast::http;
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
+// Whether the client of a request in progress is still there. A handler that runs long
+// (a held admission) asks now and then, so that it stops working for a client that has
+// gone; asking costs a system call, so the transport never asks on its own.
+class client_presence {
+ public:
+  // True once the client closed or reset the connection (or, over TLS, sent close_notify).
+  virtual bool gone() = 0;
+
+ protected:
+  ~client_presence() = default;
+};
+
 struct request_context {
   std::string peer;                                // "address:port" of the client, for logs
   std::chrono::steady_clock::time_point received;  // when the whole request had arrived
+  client_presence* client = nullptr;               // null when there is no connection to ask
+
+  bool client_gone() const { return client != nullptr && client->gone(); }
 };
 
 // A route's handler. It may suspend (a held admission does), but must always produce a

@@ -41,12 +41,25 @@ inline constexpr auto idle_timeout = 120s;
 // Closing TLS politely (close_notify) must not delay shutdown.
 inline constexpr auto tls_shutdown_timeout = 2s;
 
-// Concurrent connections. A few kube-apiserver replicas keep tens of keep-alive
-// connections each; 512 leaves an order of magnitude of headroom and stays well below
-// the common 1024 open-file soft limit, leaving descriptors for the API client and
-// certificate files. Connections beyond it are accepted and closed at once, so the
-// client fails fast instead of waiting in the listen backlog.
+// Concurrent connections on the webhook port. A few kube-apiserver replicas keep tens of
+// keep-alive connections each; 512 leaves an order of magnitude of headroom. With the two
+// caps below it stays well below the common 1024 open-file soft limit, leaving
+// descriptors for the API client and certificate files. On every listener, connections
+// beyond its cap are accepted and closed at once, so the client fails fast instead of
+// waiting in the listen backlog.
 inline constexpr std::size_t max_connections = 512;
+
+// Concurrent connections on the health-probe port. The kubelet opens one connection per
+// probe (it disables keep-alive) and runs two probes, each at most once per period;
+// 32 covers a slow answer overlapping the next periods, and an operator's curl, many
+// times over. The port is its own so that clients filling the webhook port cannot make
+// the kubelet restart the pod.
+inline constexpr std::size_t max_probe_connections = 32;
+
+// Concurrent connections on the metrics port. Each Prometheus replica keeps one
+// keep-alive connection per target; 16 covers an HA pair, a second monitoring stack and
+// an operator's curl with room to spare.
+inline constexpr std::size_t max_metrics_connections = 16;
 
 // Pending connections the kernel may queue before accept.
 inline constexpr int listen_backlog = 1024;

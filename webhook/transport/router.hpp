@@ -1,5 +1,6 @@
-// Maps method + path to a handler. Unknown paths get 404, known paths with another
-// method get 405 with an Allow header; the query string never takes part in routing.
+// Maps method + path to a handler. Unknown paths get 404 (listing what this router
+// answers), known paths with another method get 405 with an Allow header; HEAD goes
+// wherever GET does; the query string never takes part in routing.
 #pragma once
 
 #include <string>
@@ -15,6 +16,9 @@ class router {
 
   // Finds the handler for a request, or produces the 404/405 answer.
   boost::asio::awaitable<response> dispatch(const request& req, const request_context& ctx) const;
+
+  // "POST /validate, POST /mutate": what this router answers, for messages.
+  std::string endpoints() const;
 
  private:
   struct route {

@@ -9,16 +9,16 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "support/log.hpp"
+#include "transport/client_presence.hpp"
 #include "transport/error_response.hpp"
 #include "transport/limits.hpp"
+#include "transport/request_reader.hpp"
 
 namespace lug::transport {
 namespace {
@@ -30,16 +30,6 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
-// Read buffer per connection: must hold a whole header block (limits::max_header_bytes)
-// plus whatever a pipelining client sent after it; the body itself is moved out of it.
-constexpr std::size_t read_buffer_bytes = 64 * 1024;
-
-// What the wait for a request's first bytes reserves. One read of a TLS stream returns
-// at most one record's plaintext, 16 KiB, so reserving more only costs memory on every
-// connection, held ones included; the buffer still grows up to read_buffer_bytes when a
-// header block needs it.
-constexpr std::size_t first_read_bytes = 16 * 1024;
-
 // After an accept error such as EMFILE, wait before accepting again instead of spinning.
 constexpr auto accept_error_backoff = std::chrono::milliseconds(100);
 
@@ -47,42 +37,6 @@ std::string describe(const tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
   std::string text = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
   return text + ":" + std::to_string(endpoint.port());
-}
-
-bool is_json_http_error(const beast::error_code& ec) {
-  return ec.category() == beast::http::make_error_code(beast::http::error::bad_target).category();
-}
-
-// The answer to a request that could not be read; none when the peer is gone or silent.
-std::optional<response> answer_for_read_error(const beast::error_code& ec) {
-  namespace he = beast::http;
-  if (ec == he::error::body_limit) {
-    return error_response(he::status::payload_too_large,
-                          "request body is larger than the limit of " +
-                              std::to_string(limits::max_body_bytes) +
-                              " bytes; an AdmissionReview for a pod is far smaller, check what is calling this endpoint");
-  }
-  if (ec == he::error::header_limit) {
-    return error_response(he::status::request_header_fields_too_large,
-                          "request headers are larger than the limit of " +
-                              std::to_string(limits::max_header_bytes) + " bytes");
-  }
-  if (is_json_http_error(ec) && ec != he::error::end_of_stream && ec != he::error::partial_message) {
-    return error_response(he::status::bad_request, "malformed HTTP request: " + ec.message());
-  }
-  return std::nullopt;
-}
-
-// Size of a parsed header block as it was sent. Beast's header_limit only fires while the
-// header is still incomplete in the buffer, so a block that arrives whole in one read can
-// exceed it; this catches that case.
-std::size_t header_block_bytes(const beast::http::request_parser<beast::http::string_body>& parser) {
-  const auto& msg = parser.get();
-  constexpr std::size_t request_line_overhead = sizeof(" HTTP/1.1\r\n") + 1;
-  constexpr std::size_t field_overhead = sizeof(": \r\n") - 1;
-  std::size_t total = msg.method_string().size() + msg.target().size() + request_line_overhead;
-  for (const auto& field : msg) total += field.name_string().size() + field.value().size() + field_overhead;
-  return total;
 }
 
 }  // namespace
@@ -94,12 +48,15 @@ struct server::connection {
   bool idle = false;
 };
 
-server::server(net::any_io_executor executor, const tcp::endpoint& listen, const certificate_store& certificates,
-               const router& routes)
-    : io_executor_(executor), executor_(net::make_strand(executor)), acceptor_(executor_), certificates_(certificates), routes_(routes) {
-  acceptor_.open(listen.protocol());
+server::server(net::any_io_executor executor, listener_options options, const router& routes)
+    : io_executor_(executor),
+      executor_(net::make_strand(executor)),
+      acceptor_(executor_),
+      options_(std::move(options)),
+      routes_(routes) {
+  acceptor_.open(options_.endpoint.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
-  acceptor_.bind(listen);
+  acceptor_.bind(options_.endpoint);
   acceptor_.listen(limits::listen_backlog);
 }
 
@@ -134,8 +91,9 @@ net::awaitable<void> server::accept_loop() {
       co_await backoff.async_wait(use_tuple);
       continue;
     }
-    if (open_connections() >= limits::max_connections) {
-      log::warn("connection refused: too many open connections", {{"limit", limits::max_connections}});
+    if (open_connections() >= options_.max_connections) {
+      log::warn("connection refused: too many open connections",
+                {{"listener", options_.name}, {"limit", options_.max_connections}});
       beast::error_code ignored;
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
@@ -154,18 +112,11 @@ net::awaitable<void> server::accept_loop() {
 }
 
 net::awaitable<void> server::serve_connection(tcp::socket socket) {
-  // Taken once per connection, which keeps it alive: a certificate reload applies from
-  // the next accepted connection on and never touches this one.
-  const auto context = certificates_.current();
   beast::error_code ignored;
   const auto remote = socket.remote_endpoint(ignored);
   const std::string peer = describe(remote);
-  tls_stream stream(beast::tcp_stream(std::move(socket)), *context);
-  auto& tcp_layer = beast::get_lowest_layer(stream);
-
   auto self = std::make_shared<connection>();
-  self->strand = tcp_layer.get_executor();
-  self->stream = &tcp_layer;
+  self->strand = socket.get_executor();
   std::uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
@@ -173,91 +124,102 @@ net::awaitable<void> server::serve_connection(tcp::socket socket) {
     connections_.emplace(id, self);
   }
 
-  tcp_layer.expires_after(limits::handshake_timeout);
-  auto [handshake_ec] = co_await stream.async_handshake(net::ssl::stream_base::server, use_tuple);
-  if (handshake_ec) {
-    // Scanners, plain-HTTP clients and clients that distrust our CA end here; not our error.
-    log::debug("TLS handshake failed", {{"peer", peer}, {"error", handshake_ec.message()}});
+  if (options_.certificates == nullptr) {
+    beast::tcp_stream stream(std::move(socket));
+    self->stream = &stream;
+    co_await serve_requests(stream, *self, peer);
+    // Plain TCP: FIN after the last answer; closing with unread bytes would reset instead.
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    self->alive = false;
+    stream.close();
   } else {
-    beast::flat_buffer buffer(read_buffer_bytes);
-    bool first = true;
-    for (;;) {
-      // Wait for the next request's first byte: a short wait on a new connection, the
-      // idle timeout between keep-alive requests. Idle connections are closed by drain().
-      if (buffer.size() == 0) {
-        if (draining_.load()) break;
-        self->idle = true;
-        tcp_layer.expires_after(first ? limits::header_timeout : limits::idle_timeout);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(first_read_bytes), use_tuple);
-        self->idle = false;
-        if (ec) break;
-        buffer.commit(n);
-      }
-      first = false;
-
-      http::request_parser<http::string_body> parser;  // fresh per message (Beast issue 2715)
-      parser.header_limit(static_cast<std::uint32_t>(limits::max_header_bytes));
-      parser.body_limit(limits::max_body_bytes);
-
-      tcp_layer.expires_after(limits::header_timeout);
-      auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-      beast::error_code read_ec = header_ec;
-      if (!read_ec && header_block_bytes(parser) > limits::max_header_bytes) read_ec = http::error::header_limit;
-      if (!read_ec && !parser.is_done()) {
-        if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-          http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
-          tcp_layer.expires_after(limits::write_timeout);
-          auto [continue_ec, continue_n] = co_await http::async_write(stream, go_on, use_tuple);
-          read_ec = continue_ec;
-        }
-        if (!read_ec) {
-          tcp_layer.expires_after(limits::body_timeout);
-          auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
-          read_ec = body_ec;
-        }
-      }
-      if (read_ec) {
-        if (auto answer = answer_for_read_error(read_ec)) {
-          log::warn("request rejected",
-                    {{"status", static_cast<unsigned>(answer->result())}, {"message", read_ec.message()}, {"peer", peer}});
-          answer->keep_alive(false);
-          tcp_layer.expires_after(limits::write_timeout);
-          co_await http::async_write(stream, *answer, use_tuple);
-        } else if (read_ec == beast::error::timeout) {
-          log::debug("connection timed out reading a request", {{"peer", peer}});
-        }
-        break;
-      }
-
-      request req = parser.release();
-      // A handler may hold the request for up to --max-hold: the connection keeps no read
-      // buffer meanwhile (the next wait reserves one again), unless pipelined bytes are in it.
-      if (buffer.size() == 0) buffer.shrink_to_fit();
-      const request_context ctx{peer, std::chrono::steady_clock::now()};
-      response res;
-      try {
-        res = co_await routes_.dispatch(req, ctx);
-      } catch (const std::exception& e) {
-        log::error("handler failed", {{"peer", peer}, {"target", std::string(req.target())}, {"error", e.what()}});
-        res = error_response(http::status::internal_server_error, std::string("internal error: ") + e.what());
-      }
-      const bool keep_alive = req.keep_alive() && !draining_.load();
-      res.version(req.version());
-      res.keep_alive(keep_alive);
-      res.prepare_payload();
-      tcp_layer.expires_after(limits::write_timeout);
-      auto [write_ec, write_n] = co_await http::async_write(stream, res, use_tuple);
-      if (write_ec || !keep_alive) break;
+    // Taken once per connection, which keeps it alive: a certificate reload applies from
+    // the next accepted connection on and never touches this one.
+    const auto context = options_.certificates->current();
+    tls_stream stream(beast::tcp_stream(std::move(socket)), *context);
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    self->stream = &tcp_layer;
+    tcp_layer.expires_after(limits::handshake_timeout);
+    auto [handshake_ec] = co_await stream.async_handshake(net::ssl::stream_base::server, use_tuple);
+    if (handshake_ec) {
+      // Scanners, plain-HTTP clients and clients that distrust our CA end here; not our error.
+      log::debug("TLS handshake failed", {{"peer", peer}, {"error", handshake_ec.message()}});
+    } else if (co_await serve_requests(stream, *self, peer)) {
+      // close_notify, bounded: reading the peer's reply also drains what it was still
+      // sending, so an error answer is not lost to a TCP reset.
+      tcp_layer.expires_after(limits::tls_shutdown_timeout);
+      co_await stream.async_shutdown(use_tuple);
     }
-    // close_notify, bounded: reading the peer's reply also drains what it was still
-    // sending, so an error answer is not lost to a TCP reset.
-    tcp_layer.expires_after(limits::tls_shutdown_timeout);
-    co_await stream.async_shutdown(use_tuple);
+    self->alive = false;
+    tcp_layer.close();
   }
-
-  self->alive = false;
-  tcp_layer.close();
   forget(id);
+}
+
+// Requests in turn until the client or the server ends the connection. False when the
+// client has gone, so that nothing more is sent to it.
+template <typename Stream>
+net::awaitable<bool> server::serve_requests(Stream& stream, connection& self, const std::string& peer) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer(read_buffer_bytes);
+  bool first = true;
+  for (;;) {
+    // Wait for the next request's first byte: a short wait on a new connection, the
+    // idle timeout between keep-alive requests. Idle connections are closed by drain().
+    if (buffer.size() == 0) {
+      if (draining_.load()) co_return true;
+      self.idle = true;
+      tcp_layer.expires_after(first ? limits::header_timeout : limits::idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(first_read_bytes), use_tuple);
+      self.idle = false;
+      if (ec) co_return true;
+      buffer.commit(n);
+    }
+    first = false;
+
+    auto read = co_await read_request(stream, buffer);
+    if (auto* failure = std::get_if<read_failure>(&read)) {
+      if (auto& answer = failure->answer) {
+        log::warn("request rejected", {{"status", static_cast<unsigned>(answer->result())},
+                                       {"message", failure->error.message()},
+                                       {"peer", peer}});
+        answer->keep_alive(false);
+        tcp_layer.expires_after(limits::write_timeout);
+        co_await http::async_write(stream, *answer, use_tuple);
+      } else if (failure->error == beast::error::timeout) {
+        log::debug("connection timed out reading a request", {{"peer", peer}});
+      }
+      co_return true;
+    }
+
+    request& req = std::get<request>(read);
+    // A handler may hold the request for up to --max-hold: the connection keeps no read
+    // buffer meanwhile (the next wait reserves one again), unless pipelined bytes are in it.
+    if (buffer.size() == 0) buffer.shrink_to_fit();
+    stream_presence<Stream> client(stream, buffer);
+    const request_context ctx{peer, std::chrono::steady_clock::now(), &client};
+    response res;
+    try {
+      res = co_await routes_.dispatch(req, ctx);
+    } catch (const std::exception& e) {
+      log::error("handler failed", {{"peer", peer}, {"target", std::string(req.target())}, {"error", e.what()}});
+      res = error_response(http::status::internal_server_error, std::string("internal error: ") + e.what());
+    }
+    if (client.known_gone()) {
+      log::debug("client went away before its answer", {{"peer", peer}, {"target", std::string(req.target())}});
+      co_return false;
+    }
+    const bool keep_alive = req.keep_alive() && !draining_.load();
+    res.version(req.version());
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    // HEAD: GET's headers, Content-Length included, and no body (RFC 9110 §9.3.2); a body
+    // would be read by the client as the start of the next response.
+    if (req.method() == http::verb::head) res.body().clear();
+    tcp_layer.expires_after(limits::write_timeout);
+    auto [write_ec, write_n] = co_await http::async_write(stream, res, use_tuple);
+    if (write_ec || !keep_alive) co_return true;
+  }
 }
 
 void server::forget(std::uint64_t id) {
@@ -294,7 +256,7 @@ void server::force_close() {
   std::lock_guard lock(mutex_);
   for (const auto& [id, conn] : connections_) {
     net::post(conn->strand, [conn = conn] {  // a copy: clang < 16 cannot capture a structured binding
-      if (!conn->alive) return;
+      if (!conn->alive || conn->stream == nullptr) return;
       beast::error_code ignored;
       conn->stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
       conn->stream->cancel();

@@ -1,5 +1,8 @@
-// The HTTPS server: accepts connections, runs one coroutine per connection (each on its
-// own strand, so a connection's steps never run concurrently), and shuts down gracefully.
+// An HTTP/1.1 server on one listening address, over TLS or plain TCP: accepts
+// connections up to its own cap, runs one coroutine per connection (each on its own
+// strand, so a connection's steps never run concurrently), and shuts down gracefully.
+// Each listener (webhook, health probes, metrics) is a server of its own, so a client that
+// fills one listener's connections cannot starve another's.
 //
 // Graceful shutdown (drain): the acceptor closes; every response from then on carries
 // `Connection: close`; idle keep-alive connections are closed at once (otherwise the
@@ -13,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,10 +27,17 @@
 
 namespace lug::transport {
 
+struct listener_options {
+  std::string name;  // for logs: "webhook", "health probes", "metrics"
+  boost::asio::ip::tcp::endpoint endpoint;
+  std::size_t max_connections = 0;                  // beyond it, accepted and closed at once
+  const certificate_store* certificates = nullptr;  // TLS with these; plain HTTP when null
+};
+
 class server {
  public:
-  server(boost::asio::any_io_executor executor, const boost::asio::ip::tcp::endpoint& listen,
-         const certificate_store& certificates, const router& routes);
+  // `options.certificates` (when set) and `routes` must outlive the server.
+  server(boost::asio::any_io_executor executor, listener_options options, const router& routes);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -50,12 +61,14 @@ class server {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
+  template <typename Stream>
+  boost::asio::awaitable<bool> serve_requests(Stream& stream, connection& self, const std::string& peer);
   void forget(std::uint64_t id);
 
   boost::asio::any_io_executor io_executor_;  // the pool: each connection gets a strand of it
   boost::asio::any_io_executor executor_;     // the acceptor's strand
   boost::asio::ip::tcp::acceptor acceptor_;
-  const certificate_store& certificates_;
+  listener_options options_;
   const router& routes_;
 
   std::atomic<bool> draining_{false};
