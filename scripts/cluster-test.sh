@@ -73,7 +73,7 @@ state="${keep:-$(mktemp -d /tmp/lug-cluster.XXXXXX)}"
 work="$state/work"
 mkdir -p "$work"
 if [ -z "$keep" ]; then
-  trap 'tests/cluster/control-plane.sh stop "$state" "$bin" || true' EXIT
+  trap '"$repo/tests/cluster/control-plane.sh" stop "$state" "$bin" || true' EXIT
 fi
 
 export LUG_CLUSTER_BIN="$bin" LUG_CLUSTER_STATE="$state"
