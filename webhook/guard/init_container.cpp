@@ -1,5 +1,7 @@
 #include "guard/init_container.hpp"
 
+#include "guard/pod_json.hpp"
+
 #include "guard/uninstall_wrapper.hpp"
 #include "support/duration.hpp"
 
@@ -7,13 +9,6 @@ namespace lug::guard {
 namespace {
 
 using json = nlohmann::json;
-
-const json& member(const json& object, const char* key) {
-  static const json null_value;
-  if (!object.is_object()) return null_value;
-  const auto it = object.find(key);
-  return it == object.end() ? null_value : *it;
-}
 
 bool is_token_volume(const json& volume) {
   // Kubernetes >= 1.22: a projected volume with a serviceAccountToken source.

@@ -1,18 +1,13 @@
 #include "guard/uninstall_wrapper.hpp"
 
+#include "guard/pod_json.hpp"
+
 #include <string_view>
 
 namespace lug::guard {
 namespace {
 
 using json = nlohmann::json;
-
-const json& member(const json& object, const char* key) {
-  static const json null_value;
-  if (!object.is_object()) return null_value;
-  const auto it = object.find(key);
-  return it == object.end() ? null_value : *it;
-}
 
 std::string_view base_name(std::string_view path) {
   const auto slash = path.rfind('/');
