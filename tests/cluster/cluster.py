@@ -245,13 +245,40 @@ def render_guard(work: pathlib.Path) -> str:
     """The kustomize base with the static-certs overlay, certificates made by certs/generate.sh,
     rendered by the real kubectl's kustomize. Works on a copy: generated keys never land in
     the source tree."""
+    copy = copy_manifests(work)
+    subprocess.run([str(REPO / "certs" / "generate.sh"), str(copy / "overlays" / "static-certs" / "generated")],
+                   check=True, capture_output=True)
+    return kubectl("kustomize", str(copy / "overlays" / "static-certs")).stdout
+
+
+def copy_manifests(work: pathlib.Path) -> pathlib.Path:
     copy = work / "manifests"
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(REPO / "manifests", copy)
-    subprocess.run([str(REPO / "certs" / "generate.sh"), str(copy / "overlays" / "static-certs" / "generated")],
-                   check=True, capture_output=True)
-    return kubectl("kustomize", str(copy / "overlays" / "static-certs")).stdout
+    return copy
+
+
+# cert-manager's CRDs, for the cert-manager overlay's dry run: plain YAML in its Go module's
+# deploy/crds/, fetched by name and version through the module proxy (never added to tools/,
+# whose build list it would change).
+CERT_MANAGER_MODULE = "github.com/cert-manager/cert-manager@v1.19.1"
+
+
+def cert_manager_crds() -> str:
+    fetched = subprocess.run(["go", "mod", "download", "-json", CERT_MANAGER_MODULE], capture_output=True,
+                             text=True, cwd=tempfile.gettempdir())
+    if fetched.returncode != 0:
+        raise ClusterError(f"go mod download {CERT_MANAGER_MODULE} failed: {fetched.stdout}{fetched.stderr}")
+    crds = sorted((pathlib.Path(json.loads(fetched.stdout)["Dir"]) / "deploy" / "crds").glob("*.yaml"))
+    if not crds:
+        raise ClusterError(f"{CERT_MANAGER_MODULE} has no deploy/crds/*.yaml")
+    return "\n---\n".join(path.read_text() for path in crds)
+
+
+def render_overlay(work: pathlib.Path, overlay: str) -> str:
+    """An overlay of manifests/ rendered by the real kubectl's kustomize, from a copy."""
+    return kubectl("kustomize", str(copy_manifests(work) / "overlays" / overlay)).stdout
 
 
 def deploy_guard(work: pathlib.Path) -> None:

@@ -91,6 +91,19 @@ def test_shipped_manifests_pass_server_side_apply(control_plane):
         assert configuration["webhooks"][0]["clientConfig"].get("caBundle"), f"{kind} has no caBundle"
 
 
+def test_cert_manager_overlay_passes_server_side_dry_run(control_plane):
+    # cert-manager's real CRDs make the API server validate the overlay's Issuers and
+    # Certificates; cert-manager itself does not run here, so nothing is issued.
+    crds = cluster.cert_manager_crds()
+    cluster.apply(crds)
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=120s", "-f", "-", input=crds, timeout=150)
+    rendered = cluster.render_overlay(control_plane / "cert-manager", "cert-manager")
+    assert "kind: Certificate" in rendered and "cert-manager.io/inject-ca-from" in rendered
+    result = cluster.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=lug-cluster-test",
+                             "-f", "-", input=rendered, check=False)
+    assert result.returncode == 0, result.stderr
+
+
 def test_guard_role_gets_the_setting_and_nothing_else(control_plane):
     ns = cluster.LONGHORN_NAMESPACE
     assert can_i("get", f"settings.longhorn.io/{cluster.FLAG}", ns)
