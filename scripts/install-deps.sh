@@ -16,6 +16,8 @@ build_packages=(
 )
 test_packages=(
   doctest-dev curl jq openssl python3 procps
+  # the cluster tests: network namespaces, veths and a bridge (ip), port checks (ss)
+  iproute2
 )
 # The manifest tests run node and npm (tests/manifests/tools.sh). The machine may have them
 # from outside Debian (NodeSource's nodejs bundles npm, and Debian's npm conflicts with
