@@ -88,7 +88,7 @@ def wait_until(what: str, timeout: float, predicate, interval: float = 0.25):
 
 def write_images_file(path: pathlib.Path, guard_binary: pathlib.Path, supervisor_binary: pathlib.Path | None) -> None:
     """The pod runner's image map: which local files stand for which image's files."""
-    bin_dir = env()["bin"] if os.environ.get("LUG_CLUSTER_BIN") else None
+    bin_dir = env()["bin"]
     guard_files = {GUARD_BINARY_PATH: str(guard_binary.resolve())}
     if supervisor_binary is not None:
         guard_files[SUPERVISOR_BINARY_PATH] = str(supervisor_binary.resolve())
