@@ -17,13 +17,9 @@
 # Uses kubectl from PATH (or $KUBECTL) and helm from tests/chart/helm/build.sh. Prints one
 # line per check and "N passed, M failed" last; exits 1 when a check failed.
 #
-# Run once, by hand, on the control plane of tests/cluster (Kubernetes v1.34.1 from its Go
-# modules), before the probe and metrics ports of `serve` had landed: the server-side dry runs
-# (certgen and existing-Secret modes) passed; `helm install` stopped at the chart's kubeVersion
-# (>=1.27), because that kube-apiserver is built without version stamping and reports
-# v0.0.0-master; with kubeVersion removed from a copy of the chart, the install created every
-# object and `helm uninstall` removed them all. The uninstall round needs the guard's probe
-# port (8081) served by the binary, and a kube-apiserver that reports its version.
+# CTest runs it as cluster.chart_install (tests/cluster/test_chart_install.sh starts the control
+# plane of tests/cluster, Kubernetes v1.34.1 from its Go modules, with a version-stamped
+# kube-apiserver so the chart's kubeVersion check applies).
 set -u
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KUBECONFIG="${1:-}"
@@ -48,6 +44,10 @@ readonly JOB_TIMEOUT=300
 # The guard holds a pod up to --max-hold (25 s) before denying it: a denial event appears
 # within that plus the Job controller's first retry.
 readonly DENIAL_TIMEOUT=90
+# After `helm uninstall`: the garbage collector's pass over the ReplicaSet and its pods (seconds)
+# plus the pods' terminationGracePeriodSeconds (the chart's 20 s shutdown grace plus 10 s), with
+# room for a loaded machine.
+readonly LEFTOVER_TIMEOUT=90
 
 passed=0 failed=0
 pass() { echo "ok   - $1"; passed=$((passed + 1)); }
@@ -139,13 +139,24 @@ else
   fail "helm uninstall" "$out"
 fi
 k -n "$ns" delete secret guard-tls --ignore-not-found >/dev/null
-left=""
-for kind in mutatingwebhookconfiguration validatingwebhookconfiguration clusterrole clusterrolebinding; do
-  left+="$(k get "$kind" -l "app.kubernetes.io/instance=$release" -o name 2>/dev/null)"
+release_leftovers() {
+  local kind
+  for kind in mutatingwebhookconfiguration validatingwebhookconfiguration clusterrole clusterrolebinding; do
+    k get "$kind" -l "app.kubernetes.io/instance=$release" -o name 2>/dev/null
+  done
+  k -n "$longhorn_ns" get role,rolebinding -l "app.kubernetes.io/instance=$release" -o name 2>/dev/null
+  k -n "$ns" get all,secrets,serviceaccounts,roles,rolebindings,poddisruptionbudgets,jobs -o name 2>/dev/null |
+    grep -v '^serviceaccount/default$'
+}
+# `helm uninstall --wait` returns once the release's own objects are gone; their dependants
+# (ReplicaSet, pods) are removed afterwards by the garbage collector, and each pod then gets
+# its graceful termination: wait for that, bounded.
+left="$(release_leftovers)"
+deadline=$((SECONDS + LEFTOVER_TIMEOUT))
+while [ -n "$left" ] && [ "$SECONDS" -lt "$deadline" ]; do
+  sleep 2
+  left="$(release_leftovers)"
 done
-left+="$(k -n "$longhorn_ns" get role,rolebinding -l "app.kubernetes.io/instance=$release" -o name 2>/dev/null)"
-left+="$(k -n "$ns" get all,secrets,serviceaccounts,roles,rolebindings,poddisruptionbudgets,jobs -o name 2>/dev/null |
-  grep -v '^serviceaccount/default$')"
 if [ -z "$left" ]; then pass "nothing of the release is left"; else fail "nothing of the release is left" "$left"; fi
 
 echo "$passed passed, $failed failed"
