@@ -44,7 +44,7 @@ TEST_SUITE("metrics") {
     webhook_metrics metrics("1.2.3");
     metrics.endpoint("validate");
     // A family is printed once it has a series; setting reads get theirs at the first read.
-    metrics.setting_read(read_of(lug::guard::read_outcome::ok, "true"));
+    metrics.read_finished(read_of(lug::guard::read_outcome::ok, "true"));
     const auto text = metrics.exposition();
     for (const std::string family :
          {"admission_requests_total counter", "admission_duration_seconds histogram", "holds_in_progress gauge",
@@ -130,11 +130,11 @@ TEST_SUITE("metrics") {
   TEST_CASE("setting reads count by kind and result, with their latency") {
     using lug::guard::read_outcome;
     webhook_metrics metrics("1");
-    metrics.setting_read(read_of(read_outcome::ok, "True"));
-    metrics.setting_read(read_of(read_outcome::ok, "false"));
-    metrics.setting_read(read_of(read_outcome::ok, "yes"));
-    metrics.setting_read(read_of(read_outcome::forbidden));
-    metrics.setting_read(read_of(read_outcome::ok, "true", lug::guard::read_mode::cached));
+    metrics.read_finished(read_of(read_outcome::ok, "True"));
+    metrics.read_finished(read_of(read_outcome::ok, "false"));
+    metrics.read_finished(read_of(read_outcome::ok, "yes"));
+    metrics.read_finished(read_of(read_outcome::forbidden));
+    metrics.read_finished(read_of(read_outcome::ok, "true", lug::guard::read_mode::cached));
     const auto text = metrics.exposition();
     const std::string reads = "longhorn_uninstall_guard_setting_reads_total";
     CHECK(sample(text, reads + "{kind=\"fresh\",result=\"true\"}") == 1);

@@ -8,17 +8,15 @@
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/app.hpp"
 #include "cli/flags.hpp"
-#include "cli/kube_flags.hpp"
-#include "cli/setting_flags.hpp"
-#include "guard/setting_reader.hpp"
-#include "kube/api_client.hpp"
-#include "support/log.hpp"
+#include "cli/setting_client.hpp"
+#include "guard/confirmation_wait.hpp"
+#include "guard/quoted_value.hpp"
+#include "support/duration.hpp"
 
 namespace lug::cli {
 namespace {
@@ -36,7 +34,10 @@ long long milliseconds(const guard::setting_read& read) {
 
 nlohmann::json read_json(const guard::setting_read& read) {
   return {{"outcome", guard::to_string(read.outcome)},
-          {"value", read.value},
+          // Bounded like every message that quotes the value (guard/quoted_value.hpp);
+          // valueBytes says how long it really is.
+          {"value", guard::cut_value(read.value)},
+          {"valueBytes", read.value.size()},
           {"resourceVersion", read.resource_version},
           {"httpStatus", read.http_status},
           {"message", read.message},
@@ -57,7 +58,7 @@ std::string verdict(const guard::setting_read& fresh, const guard::setting_read&
 
 void print_text(std::ostream& out, const kube::cluster_config& config, const guard::setting_ref& setting,
                 const guard::setting_read& fresh, const guard::setting_read& cached) {
-  out << "setting " << setting.namespace_name << "/" << setting.name << " (longhorn.io/" << setting.api_version
+  out << "setting " << guard::qualified_name(setting) << " (longhorn.io/" << setting.api_version
       << ") at " << config.server_url() << " via " << config.source << "\n"
       << "fresh  (quorum read):        " << guard::describe(fresh) << " [" << milliseconds(fresh) << "ms]\n"
       << "cached (resourceVersion=0):  " << guard::describe(cached) << " [" << milliseconds(cached) << "ms]\n"
@@ -87,11 +88,10 @@ int check_command(int argc, char** argv) {
                            "Read the setting once fresh (quorum read) and once cached (resourceVersion=0) and print "
                            "both.\nExit status: 0 the fresh read says true, 1 it says anything else, 2 a read failed.");
   options.add_options("Check")
-      ("timeout", "time limit of each read", cxxopts::value<std::string>()->default_value("10s"))
+      ("timeout", "time limit of each read",
+       cxxopts::value<std::string>()->default_value(format_duration(guard::wait_read_timeout)))
       ("output", "text, or json for scripts", cxxopts::value<std::string>()->default_value("text"));
-  add_setting_flags(options);
-  add_kube_flags(options);
-  add_logging_flags(options);
+  add_setting_client_flags(options);
   const auto parsed = parse_flags(options, argc, argv);
   if (!parsed) return exit_ok;
 
@@ -101,23 +101,19 @@ int check_command(int argc, char** argv) {
   if (output != "text" && output != "json") {
     throw usage_error("invalid value \"" + output + "\" for --output: want text or json");
   }
-  const auto setting = setting_ref_from_flags(*parsed);
-  apply_logging_flags(*parsed);
-
-  net::io_context io;
-  std::optional<kube::api_client> client;
+  std::optional<setting_client> reading;
   try {
-    client.emplace(io.get_executor(), load_cluster_config(*parsed));
+    reading.emplace(*parsed);
   } catch (const kube::config_error& e) {
     std::cerr << argv[0] << ": " << e.what() << "\n";
     return exit_read_error;
   }
-  guard::setting_reader reader(*client, setting);
+  auto& reader = reading->reader();
 
   guard::setting_read fresh;
   guard::setting_read cached;
   net::co_spawn(
-      io,
+      reading->io(),
       [&]() -> net::awaitable<void> {
         fresh = co_await reader.read(guard::read_mode::fresh, clock::now() + timeout);
         cached = co_await reader.read(guard::read_mode::cached, clock::now() + timeout);
@@ -125,12 +121,12 @@ int check_command(int argc, char** argv) {
       [](std::exception_ptr error) {
         if (error) std::rethrow_exception(error);
       });
-  io.run();
+  reading->io().run();
 
   if (output == "json") {
-    print_json(std::cout, client->config(), setting, fresh, cached);
+    print_json(std::cout, reading->config(), reading->setting(), fresh, cached);
   } else {
-    print_text(std::cout, client->config(), setting, fresh, cached);
+    print_text(std::cout, reading->config(), reading->setting(), fresh, cached);
   }
   std::cout.flush();
   if (!fresh.answered() || !cached.answered()) return exit_read_error;

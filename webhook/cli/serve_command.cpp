@@ -117,9 +117,7 @@ int serve_command(int argc, char** argv) {
 
   settings.init_container.image = flags["init-image"].as<std::string>();
   if (settings.init_container.image.empty()) throw usage_error("--init-image must not be empty");
-  settings.init_container.setting_namespace = settings.setting.namespace_name;
-  settings.init_container.setting_name = settings.setting.name;
-  settings.init_container.setting_api_version = settings.setting.api_version;
+  settings.init_container.setting = settings.setting;
   settings.init_container.settle = duration_flag(flags, "init-settle");
   settings.init_container.poll_interval = duration_flag(flags, "init-poll-interval");
   settings.supervisor.enabled = flags["wrap-uninstall"].as<bool>();

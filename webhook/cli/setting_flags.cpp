@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cli/flags.hpp"
+#include "guard/wait_flags.hpp"
 
 namespace lug::cli {
 namespace {
@@ -37,21 +38,21 @@ std::string checked(const cxxopts::ParseResult& parsed, const std::string& flag,
 void add_setting_flags(cxxopts::Options& options) {
   const guard::setting_ref defaults;
   options.add_options("Longhorn setting")
-      ("namespace", "namespace Longhorn is installed in",
+      (guard::wait_flags::setting_namespace, "namespace Longhorn is installed in",
        cxxopts::value<std::string>()->default_value(defaults.namespace_name))
-      ("setting", "name of the Setting that confirms the uninstall",
+      (guard::wait_flags::setting_name, "name of the Setting that confirms the uninstall",
        cxxopts::value<std::string>()->default_value(defaults.name))
-      ("setting-api-version", "version of the longhorn.io API to read it with",
+      (guard::wait_flags::setting_api_version, "version of the longhorn.io API to read it with",
        cxxopts::value<std::string>()->default_value(defaults.api_version));
 }
 
 guard::setting_ref setting_ref_from_flags(const cxxopts::ParseResult& parsed) {
   guard::setting_ref setting;
-  setting.namespace_name = checked(parsed, "namespace", max_label_length, false,
+  setting.namespace_name = checked(parsed, guard::wait_flags::setting_namespace, max_label_length, false,
                                    "a namespace name: lower-case letters, digits and '-', at most 63");
-  setting.name = checked(parsed, "setting", max_subdomain_length, true,
+  setting.name = checked(parsed, guard::wait_flags::setting_name, max_subdomain_length, true,
                          "an object name: lower-case letters, digits, '-' and '.', at most 253");
-  setting.api_version = checked(parsed, "setting-api-version", max_label_length, false, "an API version such as v1beta2");
+  setting.api_version = checked(parsed, guard::wait_flags::setting_api_version, max_label_length, false, "an API version such as v1beta2");
   return setting;
 }
 

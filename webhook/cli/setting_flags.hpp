@@ -6,7 +6,7 @@
 
 #include <cxxopts.hpp>
 
-#include "guard/setting_reader.hpp"
+#include "guard/setting_ref.hpp"
 
 namespace lug::cli {
 

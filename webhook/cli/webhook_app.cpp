@@ -72,15 +72,6 @@ void add_probe_routes(transport::router& routes, const transport::certificate_st
              });
 }
 
-// A fresh read of the setting, counted in the metrics.
-net::awaitable<guard::setting_read> measured_fresh_read(guard::setting_reader& reader,
-                                                        metrics::webhook_metrics& measured,
-                                                        std::chrono::steady_clock::time_point deadline) {
-  auto read = co_await reader.read(guard::read_mode::fresh, deadline);
-  measured.setting_read(read);
-  co_return read;
-}
-
 }  // namespace
 
 int run_webhook(const webhook_settings& settings) {
@@ -89,13 +80,8 @@ int run_webhook(const webhook_settings& settings) {
 
   io_context_with_shutdown io;
   kube::api_client client(io.get_executor(), settings.cluster);
-  guard::setting_reader reader(client, settings.setting);
-  guard::setting_reads fresh_reads(
-      io.get_executor(),
-      [&reader, &measured](std::chrono::steady_clock::time_point deadline) {
-        return measured_fresh_read(reader, measured, deadline);
-      },
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(guard::max_read_time));
+  guard::setting_reader reader(client, settings.setting, measured);
+  auto fresh_reads = guard::make_fresh_reads(io.get_executor(), reader);
   guard::validator validating(settings.job, settings.setting, settings.hold, fresh_reads, measured);
   guard::mutator mutating(settings.job, settings.init_container, settings.supervisor);
 

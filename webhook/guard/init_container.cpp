@@ -1,14 +1,16 @@
 #include "guard/init_container.hpp"
 
 #include "guard/pod_json.hpp"
-
 #include "guard/uninstall_wrapper.hpp"
+#include "guard/wait_flags.hpp"
 #include "support/duration.hpp"
 
 namespace lug::guard {
 namespace {
 
 using json = nlohmann::json;
+
+std::string flag(const char* name) { return std::string("--") + name; }
 
 bool is_token_volume(const json& volume) {
   // Kubernetes >= 1.22: a projected volume with a serviceAccountToken source.
@@ -79,9 +81,11 @@ json make_init_container(const init_container_spec& spec, const token_mount& tok
       {"image", spec.image},
       {"imagePullPolicy", "IfNotPresent"},
       {"command", json::array({binary_path})},
-      {"args", json::array({"wait", "--namespace", spec.setting_namespace, "--setting", spec.setting_name,
-                            "--setting-api-version", spec.setting_api_version, "--poll-interval",
-                            format_duration(spec.poll_interval), "--settle", format_duration(spec.settle)})},
+      {"args", json::array({wait_flags::command, flag(wait_flags::setting_namespace), spec.setting.namespace_name,
+                            flag(wait_flags::setting_name), spec.setting.name, flag(wait_flags::setting_api_version),
+                            spec.setting.api_version, flag(wait_flags::poll_interval),
+                            format_duration(spec.poll_interval), flag(wait_flags::settle),
+                            format_duration(spec.settle)})},
       {"resources",
        {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}, {"limits", {{"cpu", "100m"}, {"memory", "64Mi"}}}}},
       {"securityContext",
@@ -97,7 +101,7 @@ json make_init_container(const init_container_spec& spec, const token_mount& tok
       {"terminationMessagePolicy", "FallbackToLogsOnError"},
   };
   if (install_supervisor) {
-    container["args"].push_back("--install-supervisor");
+    container["args"].push_back(flag(wait_flags::install_supervisor));
     container["args"].push_back(supervisor_installed_path);
     container["volumeMounts"].push_back({{"name", supervisor_volume_name}, {"mountPath", supervisor_mount_path}});
   }

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admission/json_patch.hpp"
+#include "guard/setting_ref.hpp"
 
 namespace lug::guard {
 
@@ -31,9 +32,7 @@ inline constexpr const char* default_token_mount_path = "/var/run/secrets/kubern
 
 struct init_container_spec {
   std::string image;
-  std::string setting_namespace = "longhorn-system";
-  std::string setting_name = "deleting-confirmation-flag";
-  std::string setting_api_version = "v1beta2";
+  setting_ref setting{};
   // No settle by default: measured on a real control plane (tests/cluster, README "Results"),
   // a 10 s settle after the flag read true everywhere left the failure rate where it was,
   // because the race is inside the uninstall container, after it starts (its Settings

@@ -181,8 +181,17 @@ setting_read interpret_failure(const kube::transport_failure& failure) {
   return with_outcome(outcome, 0, failure.message);
 }
 
-setting_reader::setting_reader(kube::api_client& client, setting_ref setting)
-    : client_(client), setting_(std::move(setting)) {}
+read_observer& ignore_reads() {
+  class ignoring_observer final : public read_observer {
+   public:
+    void read_finished(const setting_read&) override {}
+  };
+  static ignoring_observer observer;
+  return observer;
+}
+
+setting_reader::setting_reader(kube::api_client& client, setting_ref setting, read_observer& observer)
+    : client_(client), setting_(std::move(setting)), observer_(observer) {}
 
 boost::asio::awaitable<setting_read> setting_reader::read(read_mode mode,
                                                           std::chrono::steady_clock::time_point deadline) {
@@ -202,6 +211,7 @@ boost::asio::awaitable<setting_read> setting_reader::read(read_mode mode,
                               {"resourceVersion", read.resource_version},
                               {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(read.finished - started)
                                          .count()}});
+  observer_.read_finished(read);
   co_return read;
 }
 

@@ -20,18 +20,12 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "guard/flag_value.hpp"
+#include "guard/read_observer.hpp"
+#include "guard/setting_ref.hpp"
 #include "kube/api_client.hpp"
 #include "kube/api_result.hpp"
 
 namespace lug::guard {
-
-// Which Setting to read. Names must be valid Kubernetes names (checked where they enter,
-// at the flags); they go into the URL path as they are.
-struct setting_ref {
-  std::string api_version = "v1beta2";
-  std::string namespace_name = "longhorn-system";
-  std::string name = "deleting-confirmation-flag";
-};
 
 enum class read_mode { fresh, cached };
 
@@ -92,8 +86,8 @@ setting_read interpret_failure(const kube::transport_failure& failure);
 
 class setting_reader {
  public:
-  // `client` must outlive the reader.
-  setting_reader(kube::api_client& client, setting_ref setting);
+  // `client` and `observer` must outlive the reader; `observer` hears of every read.
+  setting_reader(kube::api_client& client, setting_ref setting, read_observer& observer = ignore_reads());
 
   boost::asio::awaitable<setting_read> read(read_mode mode, std::chrono::steady_clock::time_point deadline);
 
@@ -103,6 +97,7 @@ class setting_reader {
  private:
   kube::api_client& client_;
   setting_ref setting_;
+  read_observer& observer_;
 };
 
 }  // namespace lug::guard

@@ -17,13 +17,11 @@
 #include "admission/review_handler.hpp"
 #include "guard/hold_observer.hpp"
 #include "guard/hold_policy.hpp"
-#include "guard/read_coalescer.hpp"
+#include "guard/fresh_reads.hpp"
 #include "guard/scope.hpp"
 #include "guard/setting_reader.hpp"
 
 namespace lug::guard {
-
-using setting_reads = read_coalescer<setting_read>;
 
 class validator final : public admission::review_handler {
  public:

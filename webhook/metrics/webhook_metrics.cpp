@@ -188,7 +188,7 @@ void webhook_metrics::certificate_served(const transport::certificate_info& cert
 
 void webhook_metrics::certificate_refused(std::string_view) { instruments_->certificate_reload_errors.Increment(); }
 
-void webhook_metrics::setting_read(const guard::setting_read& read) {
+void webhook_metrics::read_finished(const guard::setting_read& read) {
   const auto kind = to_string(read.mode);
   instruments_->setting_reads.Add({{"kind", label(kind)}, {"result", label(setting_read_result(read))}}).Increment();
   auto& duration =

@@ -26,7 +26,9 @@ namespace lug::metrics {
 // The text exposition format's media type, as Prometheus asks for it in Accept.
 inline constexpr std::string_view exposition_content_type = "text/plain; version=0.0.4; charset=utf-8";
 
-class webhook_metrics final : public guard::hold_observer, public transport::certificate_observer {
+class webhook_metrics final : public guard::hold_observer,
+                              public guard::read_observer,
+                              public transport::certificate_observer {
  public:
   explicit webhook_metrics(std::string_view version);
   ~webhook_metrics() override;
@@ -43,7 +45,7 @@ class webhook_metrics final : public guard::hold_observer, public transport::cer
   void certificate_served(const transport::certificate_info& certificate, bool reloaded) override;
   void certificate_refused(std::string_view error) override;
 
-  void setting_read(const guard::setting_read& read);
+  void read_finished(const guard::setting_read& read) override;
 
   // Every metric in the text exposition format.
   std::string exposition() const;
