@@ -35,7 +35,7 @@ using fuzz::require;
 void check_encoded(const admission::admission_request& request, const admission::admission_response& decision) {
   const auto encoded = admission::encode_review(request.review_api_version, request.uid, decision);
   const auto response = fuzz::check_answer(encoded, request);
-  require(response.at("allowed").get<bool>() == decision.allowed, "the encoded answer keeps the decision", encoded);
+  require(response.at("allowed").get<bool>() == decision.allowed(), "the encoded answer keeps the decision", encoded);
   require(response.contains("patch") == decision.patch.has_value(), "the encoded answer keeps the patch", encoded);
   if (decision.patch) {
     require(fuzz::base64_decode(response.at("patch").get<std::string>()) == *decision.patch,
@@ -47,7 +47,7 @@ void check_mutator(const admission::admission_request& request, bool in_scope) {
   static const guard::mutator mutating{guard::uninstall_job{},
                                        guard::init_container_spec{.image = "example.org/guard:fuzz"}};
   const auto decision = mutating.decide(request);
-  require(decision.allowed, "the mutator never denies", decision.log_reason);
+  require(decision.allowed(), "the mutator never denies", decision.log_reason);
   check_encoded(request, decision);
   if (!decision.patch) return;
 
@@ -63,7 +63,7 @@ void check_mutator(const admission::admission_request& request, bool in_scope) {
 
 void check_validator(const admission::admission_request& request, bool in_scope) {
   const auto confirmed = fuzz::run_validator(request, {fuzz::value_read("true")}, fuzz::immediate_policy());
-  require(confirmed.decision.allowed, "a pod is allowed when the flag reads true", confirmed.decision.log_reason);
+  require(confirmed.decision.allowed(), "a pod is allowed when the flag reads true", confirmed.decision.log_reason);
   require(in_scope == (confirmed.reads > 0), "a fresh read is made exactly for in-scope pods",
           confirmed.decision.log_reason);
   check_encoded(request, confirmed.decision);
@@ -71,12 +71,12 @@ void check_validator(const admission::admission_request& request, bool in_scope)
   const auto refused = fuzz::run_validator(request, {fuzz::value_read("false"), fuzz::forbidden_read()},
                                            fuzz::immediate_policy());
   if (in_scope) {
-    require(!refused.decision.allowed, "an in-scope pod is denied while the flag reads false",
+    require(!refused.decision.allowed(), "an in-scope pod is denied while the flag reads false",
             refused.decision.log_reason);
     require(refused.decision.status && refused.decision.status->code == 403,
             "a flag that reads false is a 403 denial", refused.decision.log_reason);
   } else {
-    require(refused.decision.allowed && refused.reads == 0, "an out-of-scope pod is allowed without a read",
+    require(refused.decision.allowed() && refused.reads == 0, "an out-of-scope pod is allowed without a read",
             refused.decision.log_reason);
   }
   check_encoded(request, refused.decision);

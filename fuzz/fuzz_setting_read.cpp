@@ -49,10 +49,10 @@ void check_decision(const guard::setting_read& read, guard::on_read_error read_e
   require(run.reads >= 1, "an in-scope pod gets a fresh read", decision.log_reason);
 
   const bool allowed_on_error = read_errors == guard::on_read_error::allow && !read.answered();
-  require(decision.allowed == (read.is_true() || allowed_on_error),
+  require(decision.allowed() == (read.is_true() || allowed_on_error),
           "an in-scope pod is allowed only on a true read (or an unanswered one with --on-read-error=allow)",
           decision.log_reason);
-  if (!decision.allowed) {
+  if (!decision.allowed()) {
     require(decision.status.has_value(), "a denial has a status", decision.log_reason);
     require(decision.status->code == (read.answered() ? 403 : 503),
             "a read that answered denies with 403, one that failed with 503", decision.log_reason);

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "admission/base64.hpp"
@@ -48,11 +50,21 @@ TEST_SUITE("encoding an admission response") {
   }
   TEST_CASE("a denial carries a status with code, reason and message") {
     const auto body = json::parse(
-        adm::encode_review("admission.k8s.io/v1", "u", adm::denied(403, "Forbidden", "set the flag", "flag false")));
+        adm::encode_review("admission.k8s.io/v1", "u", adm::denied(403, "set the flag", "flag false")));
     CHECK(body["response"]["allowed"] == false);
     CHECK(body["response"]["status"]["code"] == 403);
     CHECK(body["response"]["status"]["reason"] == "Forbidden");
     CHECK(body["response"]["status"]["message"] == "set the flag");
+  }
+  TEST_CASE("a denial's reason word follows its code, as Kubernetes pairs them") {
+    const std::pair<int, const char*> pairs[] = {
+        {403, "Forbidden"}, {429, "TooManyRequests"}, {503, "ServiceUnavailable"}, {500, "InternalError"}};
+    for (const auto& [code, reason] : pairs) {
+      CAPTURE(code);
+      CHECK(adm::denied(code, "m", "l").status->reason == reason);
+    }
+    CHECK(adm::errored("boom").status->reason == "InternalError");
+    CHECK(adm::abandoned("gone").status->reason == "ServiceUnavailable");
   }
   TEST_CASE("the log reason is never sent to the API server") {
     const auto text = adm::encode_review("admission.k8s.io/v1", "u", adm::allowed("secret-log-reason"));
@@ -88,7 +100,7 @@ TEST_SUITE("encoding an admission response") {
   TEST_CASE("messages and warnings with quotes, backslashes, newlines and control bytes round-trip") {
     const std::string message = "line 1\nsay \"true\" \\ tab\there \x01 gr\xc3\xbc\xc3\x9f";
     const auto body = json::parse(adm::encode_review(
-        "admission.k8s.io/v1", "u", adm::with_warning(adm::denied(403, "Forbidden", message, ""), message)));
+        "admission.k8s.io/v1", "u", adm::with_warning(adm::denied(403, message, ""), message)));
     CHECK(body["response"]["status"]["message"] == message);
     CHECK(body["response"]["status"]["code"] == 403);
     CHECK(body["response"]["warnings"] == json::array({message}));

@@ -140,9 +140,9 @@ TEST_SUITE("hold outcomes") {
     const auto answers = f.review(lug::test::pod_create(lug::test::job_pod()));
     CHECK(f.holds.ended == std::vector{hold_outcome::abandoned});
     REQUIRE(answers.size() == 1);
-    CHECK(answers[0].abandoned);
-    CHECK_FALSE(answers[0].allowed);
-    CHECK(lug::admission::outcome_of(answers[0]) == lug::admission::review_outcome::abandoned);
+    CHECK(answers[0].abandoned());
+    CHECK_FALSE(answers[0].allowed());
+    CHECK(answers[0].outcome == lug::admission::review_outcome::abandoned);
     // The deadline is 300 ms at 50 ms a read: a hold kept for nobody would have read about 6 times.
     CHECK(f.reads.reads_started() == 3);
   }

@@ -26,7 +26,7 @@ const mutator unwrapping_mutator{uninstall_job{}, init_container_spec{.image = "
 // Applies the decision's patch to the pod, as the API server would.
 json mutated(const json& pod, const mutator& policy = guard_mutator) {
   const auto decision = policy.decide(pod_create(pod));
-  REQUIRE(decision.allowed);
+  REQUIRE(decision.allowed());
   REQUIRE(decision.patch.has_value());
   return pod.patch(json::parse(*decision.patch));
 }
@@ -82,7 +82,7 @@ TEST_SUITE("the mutating webhook injects the waiting init container") {
   TEST_CASE("a pod that already has the init container gets no patch (reinvocation is idempotent)") {
     const json once = mutated(job_pod());
     const auto again = guard_mutator.decide(pod_create(once));
-    CHECK(again.allowed);
+    CHECK(again.allowed());
     CHECK_FALSE(again.patch.has_value());
   }
   TEST_CASE("a pod without a service-account token is allowed unchanged, with a warning") {
@@ -91,14 +91,14 @@ TEST_SUITE("the mutating webhook injects the waiting init container") {
     pod["spec"]["containers"][0].erase("volumeMounts");
     pod["spec"]["automountServiceAccountToken"] = false;
     const auto decision = guard_mutator.decide(pod_create(pod));
-    CHECK(decision.allowed);
+    CHECK(decision.allowed());
     CHECK_FALSE(decision.patch.has_value());
     REQUIRE(decision.warnings.size() == 1);
     CHECK(decision.warnings[0].find("service-account token") != std::string::npos);
   }
   TEST_CASE("out-of-scope pods are allowed unchanged") {
     const auto decision = guard_mutator.decide(pod_create(job_pod("longhorn-system", "other-job")));
-    CHECK(decision.allowed);
+    CHECK(decision.allowed());
     CHECK_FALSE(decision.patch.has_value());
     CHECK(decision.warnings.empty());
   }
@@ -106,7 +106,7 @@ TEST_SUITE("the mutating webhook injects the waiting init container") {
     json pod = job_pod();
     pod.erase("spec");
     const auto decision = guard_mutator.decide(pod_create(pod));
-    CHECK(decision.allowed);
+    CHECK(decision.allowed());
     CHECK_FALSE(decision.patch.has_value());
   }
 }

@@ -181,18 +181,19 @@ TEST_SUITE("metrics") {
 }
 
 TEST_SUITE("admission outcomes") {
-  TEST_CASE("a decision counts as allowed, patched, denied or errored") {
-    using lug::admission::outcome_of;
+  TEST_CASE("a decision counts as allowed, patched, denied, errored or abandoned, whatever its status code") {
     using lug::admission::review_outcome;
-    CHECK(outcome_of(lug::admission::allowed("x")) == review_outcome::allowed);
+    CHECK(lug::admission::allowed("x").outcome == review_outcome::allowed);
     lug::admission::json_patch patch;
-    CHECK(outcome_of(lug::admission::patched(patch, "nothing to add")) == review_outcome::allowed);
-    auto with_patch = lug::admission::allowed("x");
-    with_patch.patch = "[]";
-    CHECK(outcome_of(with_patch) == review_outcome::patched);
-    CHECK(outcome_of(lug::admission::denied(403, "Forbidden", "no", "no")) == review_outcome::denied);
-    CHECK(outcome_of(lug::admission::denied(503, "ServiceUnavailable", "later", "later")) == review_outcome::denied);
-    CHECK(outcome_of(lug::admission::errored("boom")) == review_outcome::errored);
+    CHECK(lug::admission::patched(patch, "nothing to add").outcome == review_outcome::allowed);
+    patch.add("/metadata/labels/guarded", "yes");
+    CHECK(lug::admission::patched(patch, "labelled").outcome == review_outcome::patched);
+    CHECK(lug::admission::abandoned("gone").outcome == review_outcome::abandoned);
+    CHECK(lug::admission::denied(403, "no", "no").outcome == review_outcome::denied);
+    CHECK(lug::admission::denied(503, "later", "later").outcome == review_outcome::denied);
+    CHECK(lug::admission::errored("boom").outcome == review_outcome::errored);
+    // A policy's own 500 is a denial, not the webhook failing to decide.
+    CHECK(lug::admission::denied(500, "no", "no").outcome == review_outcome::denied);
     CHECK(lug::admission::to_string(review_outcome::rejected) == "rejected");
   }
 }

@@ -68,14 +68,14 @@ transport::handler make_review_endpoint(std::string endpoint, review_handler& ha
     }
 
     const auto latency = time_since(ctx.received);
-    observer.reviewed(outcome_of(decision), latency);
+    observer.reviewed(decision.outcome, latency);
     log::info("admission", {{"uid", request.uid},
                             {"operation", request.operation},
                             {"kind", request.kind},
                             {"namespace", request.namespace_name},
                             {"name", request.display_name()},
                             {"endpoint", endpoint},
-                            {"decision", decision.abandoned ? "abandoned" : decision.allowed ? "allowed" : "denied"},
+                            {"decision", decision.abandoned() ? "abandoned" : decision.allowed() ? "allowed" : "denied"},
                             {"patched", decision.patch.has_value()},
                             {"reason", decision.log_reason},
                             {"dry_run", request.dry_run},

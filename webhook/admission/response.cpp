@@ -2,8 +2,21 @@
 
 #include "admission/base64.hpp"
 #include "support/json_text.hpp"
+#include "support/status_reason.hpp"
 
 namespace lug::admission {
+
+std::string_view to_string(review_outcome outcome) {
+  switch (outcome) {
+    case review_outcome::allowed: return "allowed";
+    case review_outcome::patched: return "patched";
+    case review_outcome::denied: return "denied";
+    case review_outcome::errored: return "errored";
+    case review_outcome::rejected: return "rejected";
+    case review_outcome::abandoned: return "abandoned";
+  }
+  return "unknown";
+}
 
 admission_response allowed(std::string log_reason) {
   admission_response r;
@@ -11,22 +24,27 @@ admission_response allowed(std::string log_reason) {
   return r;
 }
 
-admission_response denied(int code, std::string reason, std::string message, std::string log_reason) {
+admission_response denied(int code, std::string message, std::string log_reason) {
   admission_response r;
-  r.allowed = false;
-  r.status = admission_status{code, std::move(reason), std::move(message)};
+  r.outcome = review_outcome::denied;
+  r.status = admission_status{code, std::string(status_reason(static_cast<unsigned>(code))), std::move(message)};
   r.log_reason = std::move(log_reason);
   return r;
 }
 
 admission_response errored(std::string message) {
   std::string log_reason = "internal error: " + message;
-  return denied(500, "InternalError", std::move(message), std::move(log_reason));
+  auto response = denied(500, std::move(message), std::move(log_reason));
+  response.outcome = review_outcome::errored;
+  return response;
 }
 
 admission_response patched(const json_patch& patch, std::string log_reason) {
   admission_response r = allowed(std::move(log_reason));
-  if (!patch.empty()) r.patch = patch.dump();
+  if (!patch.empty()) {
+    r.patch = patch.dump();
+    r.outcome = review_outcome::patched;
+  }
   return r;
 }
 
@@ -37,8 +55,8 @@ admission_response with_warning(admission_response response, std::string warning
 
 admission_response abandoned(std::string log_reason) {
   // Denied, should it ever be sent: a decision nobody reached must never admit.
-  auto response = denied(503, "ServiceUnavailable", "the request was abandoned before a decision", std::move(log_reason));
-  response.abandoned = true;
+  auto response = denied(503, "the request was abandoned before a decision", std::move(log_reason));
+  response.outcome = review_outcome::abandoned;
   return response;
 }
 
@@ -52,7 +70,7 @@ std::string encode_review(std::string_view api_version, std::string_view uid, co
   append_json_string(out, api_version);
   out += R"(,"kind":"AdmissionReview","response":{"uid":)";
   append_json_string(out, uid);
-  out += response.allowed ? R"(,"allowed":true)" : R"(,"allowed":false)";
+  out += response.allowed() ? R"(,"allowed":true)" : R"(,"allowed":false)";
   if (response.status) {
     out += R"(,"status":{"code":)";
     out += std::to_string(response.status->code);

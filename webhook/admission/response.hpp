@@ -18,21 +18,38 @@ namespace lug::admission {
 
 struct admission_status {
   int code = 0;
-  std::string reason;   // a metav1.StatusReason word, e.g. "Forbidden"
+  std::string reason;   // the metav1.StatusReason word for `code` (lug::status_reason), e.g. "Forbidden"
   std::string message;  // shown to the user by kubectl and in events
 };
 
+// What an answer is, as the metrics count it. Set by the constructors below, never
+// inferred from the status code.
+enum class review_outcome {
+  allowed,    // allowed, unchanged
+  patched,    // allowed with a JSON patch
+  denied,     // denied by the policy
+  errored,    // the webhook failed to decide (denied with 500)
+  rejected,   // not answered with a decision: the request was not a JSON AdmissionReview (400, 415)
+  abandoned,  // not answered: the client went away before the decision
+};
+
+std::string_view to_string(review_outcome outcome);
+
 struct admission_response {
-  bool allowed = true;
+  review_outcome outcome = review_outcome::allowed;
   std::optional<admission_status> status;  // set on denials
   std::optional<std::string> patch;        // JSON text of a non-empty RFC 6902 array
   std::vector<std::string> warnings;
   std::string log_reason;  // why, in a few words, for our log line; never sent
-  bool abandoned = false;  // the client went away first: nothing is sent
+
+  bool allowed() const { return outcome == review_outcome::allowed || outcome == review_outcome::patched; }
+  // The client went away first: nothing is sent.
+  bool abandoned() const { return outcome == review_outcome::abandoned; }
 };
 
 admission_response allowed(std::string log_reason);
-admission_response denied(int code, std::string reason, std::string message, std::string log_reason);
+// Denied with `code` (>= 400) and its Kubernetes reason word.
+admission_response denied(int code, std::string message, std::string log_reason);
 // The webhook could not reach a decision (e.g. an internal error): deny with 500.
 admission_response errored(std::string message);
 // An empty patch yields a plain allowed response (no patchType, no patch).

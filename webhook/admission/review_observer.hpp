@@ -11,20 +11,6 @@
 
 namespace lug::admission {
 
-enum class review_outcome {
-  allowed,   // allowed, unchanged
-  patched,   // allowed with a JSON patch
-  denied,    // denied by the policy
-  errored,   // the webhook failed to decide (denied with 500)
-  rejected,   // not answered with a decision: the request was not a JSON AdmissionReview (400, 415)
-  abandoned,  // not answered: the client went away before the decision
-};
-
-std::string_view to_string(review_outcome outcome);
-
-// The outcome a decision counts as.
-review_outcome outcome_of(const admission_response& decision);
-
 class review_observer {
  public:
   virtual ~review_observer() = default;

@@ -7,12 +7,16 @@
 #include "cli/webhook_app.hpp"
 #include "cli/worker_threads.hpp"
 #include "supervisor/retry_rule.hpp"
+#include "support/duration.hpp"
 #include "support/version.hpp"
 
 namespace lug::cli {
 namespace {
 
+// Every default is the one of the struct the flag fills in, so that each lives in one place.
 void add_serve_flags(cxxopts::Options& options) {
+  const webhook_settings defaults;
+  const auto text = [](std::chrono::nanoseconds duration) { return format_duration(duration); };
   options.add_options("Server")
       ("listen", "ADDRESS:PORT of the webhook: POST /validate and /mutate over TLS (port 0 picks a free one)",
        cxxopts::value<std::string>()->default_value("0.0.0.0:8443"))
@@ -31,31 +35,31 @@ void add_serve_flags(cxxopts::Options& options) {
       ("client-ca", "PEM CA bundle; when set, clients must present a certificate it signed",
        cxxopts::value<std::string>())
       ("shutdown-grace", "on SIGTERM, how long in-flight requests may take before connections are cut",
-       cxxopts::value<std::string>()->default_value("20s"))
+       cxxopts::value<std::string>()->default_value(text(defaults.shutdown_grace)))
       ("threads", "threads serving requests; 0: one per CPU the process may use (affinity and cgroup CPU limit)",
        cxxopts::value<std::string>()->default_value("0"));
   options.add_options("Guard")
       ("job-name", "name of the uninstall Job whose pods are guarded",
-       cxxopts::value<std::string>()->default_value("longhorn-uninstall"))
+       cxxopts::value<std::string>()->default_value(defaults.job.job_name))
       ("poll-interval", "while holding a pod, how often to read the setting again",
-       cxxopts::value<std::string>()->default_value("500ms"))
+       cxxopts::value<std::string>()->default_value(text(defaults.hold.poll_interval)))
       ("max-hold", "longest a pod is held (the API server's ?timeout, less a margin, also bounds it)",
-       cxxopts::value<std::string>()->default_value("25s"))
+       cxxopts::value<std::string>()->default_value(text(defaults.hold.max_hold)))
       ("max-held", "pods held at once; beyond it, pods are denied at once",
-       cxxopts::value<std::string>()->default_value("256"))
+       cxxopts::value<std::string>()->default_value(std::to_string(defaults.hold.max_held)))
       ("on-read-error", "when the setting cannot be read: deny or allow",
-       cxxopts::value<std::string>()->default_value("deny"))
+       cxxopts::value<std::string>()->default_value(std::string(guard::to_string(defaults.hold.read_errors))))
       ("init-image", "image of the injected init container",
        cxxopts::value<std::string>()->default_value(lug::default_image))
       ("init-settle", "how long the init container waits after the flag reads true everywhere",
-       cxxopts::value<std::string>()->default_value("0s"))
+       cxxopts::value<std::string>()->default_value(text(defaults.init_container.settle)))
       ("init-poll-interval", "how often the init container reads the setting",
-       cxxopts::value<std::string>()->default_value("1s"))
+       cxxopts::value<std::string>()->default_value(text(defaults.init_container.poll_interval)))
       ("wrap-uninstall", "run the uninstall container's longhorn-manager uninstall under the supervisor, which "
        "retries its premature deleting-confirmation-flag refusal (longhorn/longhorn#10483); false turns it off",
-       cxxopts::value<bool>()->default_value("true"))
+       cxxopts::value<bool>()->default_value(defaults.supervisor.enabled ? "true" : "false"))
       ("supervisor-attempts", "the supervisor's --attempts: how often it runs the command at most",
-       cxxopts::value<std::string>()->default_value(std::to_string(supervisor::default_attempts)));
+       cxxopts::value<std::string>()->default_value(std::to_string(defaults.supervisor.attempts)));
 }
 
 // The hold bounds: the API server never waits more than 30 s for a webhook, so longer
@@ -107,9 +111,9 @@ int serve_command(int argc, char** argv) {
   }
   settings.hold.max_held = static_cast<std::size_t>(integer_flag(flags, "max-held", 1, max_held_limit));
   const auto on_error = flags["on-read-error"].as<std::string>();
-  if (on_error == "deny") {
+  if (on_error == guard::to_string(guard::on_read_error::deny)) {
     settings.hold.read_errors = guard::on_read_error::deny;
-  } else if (on_error == "allow") {
+  } else if (on_error == guard::to_string(guard::on_read_error::allow)) {
     settings.hold.read_errors = guard::on_read_error::allow;
   } else {
     throw usage_error("invalid value \"" + on_error + "\" for --on-read-error: want deny or allow");

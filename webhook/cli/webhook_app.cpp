@@ -3,6 +3,7 @@
 #include <csignal>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -88,11 +89,14 @@ int run_webhook(const webhook_settings& settings) {
   // One listener per audience, each with its own connection cap (transport/limits.hpp),
   // so that clients filling the webhook port can neither starve the kubelet's probes nor
   // the metrics scrapes.
+  // Each admission endpoint's name is its path, its log field and its metrics label.
+  const std::pair<const char*, admission::review_handler&> review_endpoints[] = {{"validate", validating},
+                                                                                 {"mutate", mutating}};
   transport::router webhook_routes;
-  webhook_routes.add(http::verb::post, "/validate",
-                     admission::make_review_endpoint("validate", validating, measured.endpoint("validate")));
-  webhook_routes.add(http::verb::post, "/mutate",
-                     admission::make_review_endpoint("mutate", mutating, measured.endpoint("mutate")));
+  for (const auto& [name, handler] : review_endpoints) {
+    webhook_routes.add(http::verb::post, std::string("/") + name,
+                       admission::make_review_endpoint(name, handler, measured.endpoint(name)));
+  }
   transport::router probe_routes;
   add_probe_routes(probe_routes, certificates);
   transport::router metrics_routes;

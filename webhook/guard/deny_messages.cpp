@@ -5,8 +5,6 @@
 namespace lug::guard {
 namespace {
 
-std::string setting_name(const setting_ref& setting) { return setting.namespace_name + "/" + setting.name; }
-
 std::string job_retries(const uninstall_job& job) {
   return " The Job " + job.namespace_name + "/" + job.job_name +
          " retries by itself (a denied pod is never created and does not count as a failure).";
@@ -51,15 +49,15 @@ std::string flag_not_true_message(const setting_read& last, const uninstall_job&
   const auto& setting = last.setting;
   std::string seen;
   if (last.outcome == read_outcome::setting_missing) {
-    seen = "the Longhorn setting " + setting_name(setting) +
+    seen = "the Longhorn setting " + qualified_name(setting) +
            " does not exist, which longhorn-manager reads as \"false\" (longhorn-manager creates it at start-up: "
            "is Longhorn running?)";
   } else if (last.flag() == flag_value::invalid) {
     // describe_value, not describe: this sentence says itself how Longhorn reads the value.
-    seen = "the Longhorn setting " + setting_name(setting) + " reads " + describe_value(last) +
+    seen = "the Longhorn setting " + qualified_name(setting) + " reads " + describe_value(last) +
            ", which longhorn-manager does not accept as true (only true, True, TRUE, t, T and 1 are)";
   } else {
-    seen = "the Longhorn setting " + setting_name(setting) + " still reads " + describe_value(last);
+    seen = "the Longhorn setting " + qualified_name(setting) + " still reads " + describe_value(last);
   }
   // A patch of a setting that does not exist fails with NotFound: say when it will work.
   const std::string action = last.outcome == read_outcome::setting_missing
@@ -73,21 +71,21 @@ std::string flag_not_true_message(const setting_read& last, const uninstall_job&
 std::string read_failed_message(const setting_ref& setting, const setting_read* last, const uninstall_job& job,
                                 std::chrono::nanoseconds held) {
   std::string what = last != nullptr ? describe(*last) : "no read finished in time";
-  return "longhorn-uninstall-guard could not read the Longhorn setting " + setting_name(setting) +
+  return "longhorn-uninstall-guard could not read the Longhorn setting " + qualified_name(setting) +
          " from the API server (for " + held_for(held) + "), so it cannot confirm that the uninstall was "
          "intended and does not admit the pod: " + what + "." + hint_for(last ? last->outcome : read_outcome::timeout, setting) +
          job_retries(job);
 }
 
-std::string too_many_held_message(std::size_t limit, const uninstall_job& job) {
+std::string too_many_held_message(const setting_ref& setting, std::size_t limit, const uninstall_job& job) {
   return "longhorn-uninstall-guard is already holding " + std::to_string(limit) +
-         " pods (its --max-held limit) waiting for the deleting-confirmation-flag setting, so this one is denied "
-         "at once." + job_retries(job);
+         " pods (its --max-held limit) waiting for the " + setting.name + " setting, so this one is denied at once." +
+         job_retries(job);
 }
 
-std::string shutting_down_message(const uninstall_job& job) {
-  return "longhorn-uninstall-guard is shutting down and stopped holding this pod before the "
-         "deleting-confirmation-flag setting read true." + job_retries(job);
+std::string shutting_down_message(const setting_ref& setting, const uninstall_job& job) {
+  return "longhorn-uninstall-guard is shutting down and stopped holding this pod before the " + setting.name +
+         " setting read true." + job_retries(job);
 }
 
 }  // namespace lug::guard

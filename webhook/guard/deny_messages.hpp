@@ -22,8 +22,8 @@ std::string flag_not_true_message(const setting_read& last, const uninstall_job&
 std::string read_failed_message(const setting_ref& setting, const setting_read* last, const uninstall_job& job,
                                 std::chrono::nanoseconds held);
 
-std::string too_many_held_message(std::size_t limit, const uninstall_job& job);
+std::string too_many_held_message(const setting_ref& setting, std::size_t limit, const uninstall_job& job);
 
-std::string shutting_down_message(const uninstall_job& job);
+std::string shutting_down_message(const setting_ref& setting, const uninstall_job& job);
 
 }  // namespace lug::guard

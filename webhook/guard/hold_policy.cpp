@@ -4,6 +4,8 @@
 
 namespace lug::guard {
 
+std::string_view to_string(on_read_error choice) { return choice == on_read_error::allow ? "allow" : "deny"; }
+
 std::chrono::steady_clock::time_point hold_deadline(std::chrono::steady_clock::time_point received,
                                                     std::optional<std::chrono::nanoseconds> api_timeout,
                                                     std::chrono::nanoseconds max_hold) {

@@ -10,12 +10,16 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <string_view>
 
 namespace lug::guard {
 
 using namespace std::chrono_literals;
 
 enum class on_read_error { deny, allow };
+
+// "deny", "allow": the words of --on-read-error.
+std::string_view to_string(on_read_error choice);
 
 struct hold_policy {
   std::chrono::nanoseconds poll_interval = 500ms;

@@ -29,7 +29,8 @@ admission::admission_response mutator::decide(const admission::admission_request
         std::string("longhorn-uninstall-guard: the pod mounts no service-account token, so the ") +
             init_container_name +
             (wrap_.enabled ? " init container (nor the supervisor it installs) was not added" : " init container was not added") +
-            "; the validating webhook still holds the pod until the deleting-confirmation-flag setting reads true");
+            "; the validating webhook still holds the pod until the " + container_.setting.name +
+            " setting reads true");
   }
   const auto plan = plan_wrap(pod, wrap_);
   admission::json_patch patch = injection_patch(pod, make_init_container(container_, *token, plan.install));

@@ -61,7 +61,7 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
   held_slot slot(held_, observer_);
   if (held_.load() > policy_.max_held) {
     slot.ends_with(hold_outcome::too_many_held);
-    co_return adm::denied(429, "TooManyRequests", too_many_held_message(policy_.max_held, job_),
+    co_return adm::denied(429, too_many_held_message(setting_, policy_.max_held, job_),
                           "too many held requests");
   }
 
@@ -75,7 +75,7 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
     auto outcome = co_await reads_.next_read(wanted);
     if (outcome.what == setting_reads::outcome::kind::closed) {
       slot.ends_with(hold_outcome::shutting_down);
-      co_return adm::denied(503, "ServiceUnavailable", shutting_down_message(job_), "shutting down");
+      co_return adm::denied(503, shutting_down_message(setting_, job_), "shutting down");
     }
     if (outcome.what == setting_reads::outcome::kind::deadline) break;
     ++reads_seen;
@@ -111,7 +111,7 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
   if (last_answered) {
     // The API server told us the flag is not true: deny, whatever --on-read-error says.
     slot.ends_with(hold_outcome::flag_not_true);
-    co_return adm::denied(403, "Forbidden", flag_not_true_message(*last_answered, job_, held),
+    co_return adm::denied(403, flag_not_true_message(*last_answered, job_, held),
                           "flag not true (" + value_summary(*last_answered) + ")");
   }
   const std::string why = "read failed (" + (last ? std::string(to_string(last->outcome)) : std::string("no read finished")) + ")";
@@ -120,7 +120,7 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
     co_return adm::allowed(why + "; allowed by --on-read-error=allow");
   }
   slot.ends_with(hold_outcome::read_failed);
-  co_return adm::denied(503, "ServiceUnavailable", read_failed_message(setting_, last ? &*last : nullptr, job_, held), why);
+  co_return adm::denied(503, read_failed_message(setting_, last ? &*last : nullptr, job_, held), why);
 }
 
 }  // namespace lug::guard

@@ -3,6 +3,8 @@
 #include <boost/beast/http/status.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/status_reason.hpp"
+
 namespace lug::kube {
 namespace {
 
@@ -57,31 +59,10 @@ std::string http_status_text(unsigned http_status) {
 
 }  // namespace
 
-std::string_view reason_for_http_status(unsigned http_status) {
-  switch (http_status) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 406: return "NotAcceptable";
-    case 409: return "Conflict";
-    case 410: return "Expired";
-    case 413: return "RequestEntityTooLarge";
-    case 415: return "UnsupportedMediaType";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return {};
-  }
-}
-
 api_status parse_api_status(unsigned http_status, std::string_view body) {
   api_status status;
   status.code = http_status;
-  status.reason = std::string(reason_for_http_status(http_status));
+  status.reason = std::string(status_reason(http_status));
 
   const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_object() && (string_field(json, "kind") == "Status" || json.contains("message"))) {

@@ -25,7 +25,4 @@ struct api_status {
 
 api_status parse_api_status(unsigned http_status, std::string_view body);
 
-// The reason Kubernetes uses for an HTTP status ("NotFound" for 404), or "" when it has none.
-std::string_view reason_for_http_status(unsigned http_status);
-
 }  // namespace lug::kube

@@ -2,25 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace lug::transport {
+#include "support/status_reason.hpp"
 
-std::string_view status_reason(http::status status) {
-  switch (status) {
-    case http::status::bad_request: return "BadRequest";
-    case http::status::unauthorized: return "Unauthorized";
-    case http::status::forbidden: return "Forbidden";
-    case http::status::not_found: return "NotFound";
-    case http::status::method_not_allowed: return "MethodNotAllowed";
-    case http::status::request_timeout: return "Timeout";
-    case http::status::payload_too_large: return "RequestEntityTooLarge";
-    case http::status::unsupported_media_type: return "UnsupportedMediaType";
-    case http::status::request_header_fields_too_large: return "RequestHeaderFieldsTooLarge";
-    case http::status::too_many_requests: return "TooManyRequests";
-    case http::status::not_implemented: return "NotImplemented";
-    case http::status::service_unavailable: return "ServiceUnavailable";
-    default: return "InternalError";
-  }
-}
+namespace lug::transport {
 
 std::string status_body(http::status status, std::string_view message) {
   const nlohmann::ordered_json body = {
@@ -29,7 +13,7 @@ std::string status_body(http::status status, std::string_view message) {
       {"metadata", nlohmann::json::object()},
       {"status", "Failure"},
       {"message", message},
-      {"reason", status_reason(status)},
+      {"reason", status_reason(static_cast<unsigned>(status))},
       {"code", static_cast<unsigned>(status)},
   };
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

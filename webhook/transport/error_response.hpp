@@ -10,10 +10,7 @@
 
 namespace lug::transport {
 
-// The reason word for a status (e.g. 404 -> "NotFound", 413 -> "RequestEntityTooLarge").
-std::string_view status_reason(http::status status);
-
-// The JSON body alone (used for 4xx/5xx answers and in tests).
+// The JSON body alone, its reason from lug::status_reason (used for 4xx/5xx answers and in tests).
 std::string status_body(http::status status, std::string_view message);
 
 response error_response(http::status status, std::string_view message, unsigned http_version = 11);
