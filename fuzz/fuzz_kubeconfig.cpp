@@ -19,6 +19,7 @@
 
 #include "invariants.hpp"
 #include "kube/cluster_config.hpp"
+#include "kube/kubeconfig.hpp"
 
 namespace {
 

@@ -11,6 +11,7 @@
 
 #include "admission/base64.hpp"
 #include "kube/cluster_config.hpp"
+#include "kube/kubeconfig.hpp"
 
 namespace {
 

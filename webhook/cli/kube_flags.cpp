@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/flags.hpp"
+#include "kube/kubeconfig.hpp"
 
 namespace lug::cli {
 namespace {

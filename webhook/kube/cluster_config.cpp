@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "kube/config_error.hpp"
 #include "kube/config_file.hpp"
 
 namespace lug::kube {

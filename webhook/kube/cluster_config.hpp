@@ -4,25 +4,21 @@
 // such as Rancher's "/k8s/clusters/c-1"), the CA bundle that must have signed the server's
 // certificate, the name to verify that certificate against, and the credentials (a bearer
 // token file that is re-read when it rotates, a static token, and/or a client certificate).
-// The loaders below build one from the three places a config can come from: the pod's
-// service account (the default), explicit flags, or a kubeconfig file. Every loader either
-// returns a complete config or throws config_error with a message a person can act on;
-// nothing here opens a connection. We never turn certificate verification off: a source
-// that asks for that is rejected.
+// The loaders below build one from two of the three places a config can come from: the
+// pod's service account (the default) and explicit flags; kubeconfig.hpp reads the third, a
+// kubeconfig file. Every loader either returns a complete config or throws config_error
+// with a message a person can act on; nothing here opens a connection. We never turn
+// certificate verification off: a source that asks for that is rejected.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
-namespace lug::kube {
+#include "kube/config_error.hpp"
 
-// A config source that cannot be used as given; the message names the file/field and the fix.
-struct config_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace lug::kube {
 
 struct cluster_config {
   std::string host;           // DNS name or IP literal, IPv6 without brackets
@@ -71,12 +67,6 @@ cluster_config load_in_cluster(const std::filesystem::path& service_account_dir 
 // --kube-api URL --kube-ca-file F --kube-token-file F, all three required.
 cluster_config load_from_flags(std::string_view api_url, const std::filesystem::path& ca_file,
                                const std::filesystem::path& token_file);
-
-// A kubeconfig file, using `context` or, when empty, its current-context. Supports what a
-// long-running in-cluster tool can use without external programs: token, tokenFile, client
-// certificates (files or -data), certificate-authority (file or -data), tls-server-name.
-// Relative paths resolve against the kubeconfig's directory.
-cluster_config load_kubeconfig(const std::filesystem::path& file, std::string_view context = {});
 
 // The address parts of an API server URL.
 struct server_address {

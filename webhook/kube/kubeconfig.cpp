@@ -1,17 +1,11 @@
-// load_kubeconfig (declared in cluster_config.hpp): a kubeconfig read with yaml-cpp.
-//
-// Only what a guard can use on its own is supported. Anything that needs another program
-// (exec plugins, auth providers), weakens verification (insecure-skip-tls-verify, plain
-// http), or changes who we are or how we connect in ways we would silently ignore
-// (impersonation, proxies, basic auth) is rejected with a message saying so, rather than
-// producing requests that fail later with a confusing 401 or certificate error.
+#include "kube/kubeconfig.hpp"
+
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
 #include <vector>
 
-#include "kube/cluster_config.hpp"
 #include "kube/config_file.hpp"
 
 namespace lug::kube {

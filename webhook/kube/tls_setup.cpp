@@ -3,6 +3,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <openssl/x509v3.h>
 
+#include "kube/config_error.hpp"
+
 namespace lug::kube {
 namespace {
 
