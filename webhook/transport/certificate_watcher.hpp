@@ -21,12 +21,10 @@
 
 namespace lug::transport {
 
-using namespace std::chrono_literals;
-
 // kubelet rewrites a Secret volume within about a minute of the Secret changing (its
 // sync period plus its cache's TTL). Checking every 2 s keeps our share of that delay
 // negligible, and a check costs one read of two small files and a comparison.
-inline constexpr std::chrono::steady_clock::duration certificate_check_interval = 2s;
+inline constexpr std::chrono::steady_clock::duration certificate_check_interval = std::chrono::seconds{2};
 
 class certificate_observer {
  public:

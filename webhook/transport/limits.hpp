@@ -6,8 +6,6 @@
 
 namespace lug::transport::limits {
 
-using namespace std::chrono_literals;
-
 // The API server sends at most two objects (object and oldObject) of up to 3 MiB each
 // (etcd's default request limit, which kube-apiserver enforces) plus the review's own
 // fields; 7 MiB covers both with room to spare. controller-runtime uses the same cap.
@@ -20,26 +18,26 @@ inline constexpr std::size_t max_header_bytes = 16 * 1024;
 // From a request's first byte until its headers are complete. The API server writes a
 // request in one go; a client still trickling headers after 10 s is stalled or
 // hostile (slowloris) and holds a connection slot for nothing.
-inline constexpr auto header_timeout = 10s;
+inline constexpr auto header_timeout = std::chrono::seconds{10};
 
 // From the end of the headers until the body is complete: 7 MiB at a slow 1 MiB/s.
-inline constexpr auto body_timeout = 10s;
+inline constexpr auto body_timeout = std::chrono::seconds{10};
 
 // TLS handshake after accept: a few round trips; 10 s tolerates a loaded API server.
-inline constexpr auto handshake_timeout = 10s;
+inline constexpr auto handshake_timeout = std::chrono::seconds{10};
 
 // Writing a response: admission responses are small; a peer that does not read for
 // 10 s is gone.
-inline constexpr auto write_timeout = 10s;
+inline constexpr auto write_timeout = std::chrono::seconds{10};
 
 // How long a keep-alive connection may sit idle between requests. Go's http.Transport,
 // which kube-apiserver uses to call webhooks, drops idle connections after 90 s;
 // staying open longer than the client means the client, not us, closes first, so we
 // never close a connection just as the client reuses it.
-inline constexpr auto idle_timeout = 120s;
+inline constexpr auto idle_timeout = std::chrono::seconds{120};
 
 // Closing TLS politely (close_notify) must not delay shutdown.
-inline constexpr auto tls_shutdown_timeout = 2s;
+inline constexpr auto tls_shutdown_timeout = std::chrono::seconds{2};
 
 // Concurrent connections on the webhook port. A few kube-apiserver replicas keep tens of
 // keep-alive connections each; 512 leaves an order of magnitude of headroom. With the two
