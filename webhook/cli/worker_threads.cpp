@@ -4,19 +4,24 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 #include <string>
+#include <variant>
+
+#include "support/small_file.hpp"
 
 namespace lug::cli {
 namespace {
 
-std::optional<std::string> read_small_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+// cpu.max is one short line and /proc/self/cgroup one line per hierarchy (about a dozen
+// under cgroup v1); a file beyond this is not one of them.
+constexpr std::uintmax_t max_cgroup_file_bytes = 64 * 1024;
+
+// The file's text; nullopt when it is missing or unreadable, which means "no limit known".
+std::optional<std::string> read_cgroup_file(const std::filesystem::path& path) {
+  auto read = read_small_file(path, max_cgroup_file_bytes);
+  if (std::holds_alternative<small_file_error>(read)) return std::nullopt;
+  return std::get<std::string>(std::move(read));
 }
 
 // "QUOTA PERIOD" in microseconds, or "max PERIOD" for no limit.
@@ -62,7 +67,7 @@ std::optional<double> cgroup_cpu_limit(const std::filesystem::path& cgroup_mount
   std::optional<double> tightest;
   std::filesystem::path dir = cgroup_mount;
   const auto consider = [&](const std::filesystem::path& at) {
-    if (const auto text = read_small_file(at / "cpu.max")) {
+    if (const auto text = read_cgroup_file(at / "cpu.max")) {
       if (const auto limit = parse_cpu_max(*text); limit && (!tightest || *limit < *tightest)) tightest = limit;
     }
   };
@@ -77,7 +82,7 @@ std::optional<double> cgroup_cpu_limit(const std::filesystem::path& cgroup_mount
 
 unsigned default_worker_threads() {
   unsigned threads = affinity_cpus();
-  const auto own = read_small_file("/proc/self/cgroup");
+  const auto own = read_cgroup_file("/proc/self/cgroup");
   if (own) {
     if (const auto limit = cgroup_cpu_limit("/sys/fs/cgroup", *own)) {
       threads = std::min(threads, static_cast<unsigned>(std::max(1.0, std::ceil(*limit))));

@@ -4,16 +4,17 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <variant>
 
 #include "support/log.hpp"
+#include "support/small_file.hpp"
 
 namespace lug::kube {
 namespace {
 
 // A projected service-account token is about 1 KiB; OIDC tokens with many groups reach a
 // few KiB. Anything near this size is not a token, and a header this big would be refused.
-constexpr std::streamsize max_token_bytes = 64 * 1024;
+constexpr std::uintmax_t max_token_bytes = 64 * 1024;
 
 std::string trim(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -49,17 +50,15 @@ bearer_token::lookup bearer_token::current() {
                            static_cast<long long>(st.st_mtim.tv_nsec)};
   if (!token_.empty() && seen == identity_ && now - read_at_ < forced_reread_interval) return {token_, {}};
 
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) return keep_or_fail("cannot read bearer token file " + file_.string() + ": " + std::strerror(errno));
-  std::string text(static_cast<std::size_t>(max_token_bytes) + 1, '\0');
-  in.read(text.data(), max_token_bytes + 1);
-  if (in.bad()) return keep_or_fail("cannot read bearer token file " + file_.string());
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > static_cast<std::size_t>(max_token_bytes)) {
-    return keep_or_fail("bearer token file " + file_.string() + " is larger than " + std::to_string(max_token_bytes) +
-                        " bytes: not a token");
+  auto read = read_small_file(file_, max_token_bytes);
+  if (const auto* error = std::get_if<small_file_error>(&read)) {
+    if (error->too_large) {
+      return keep_or_fail("bearer token file " + file_.string() + " is larger than " + std::to_string(max_token_bytes) +
+                          " bytes: not a token");
+    }
+    return keep_or_fail("cannot read bearer token file " + file_.string() + ": " + error->reason);
   }
-  std::string token = trim(std::move(text));
+  std::string token = trim(std::get<std::string>(std::move(read)));
   if (token.empty()) return keep_or_fail("bearer token file " + file_.string() + " is empty");
 
   if (!token_.empty() && token != token_) log::info("bearer token rotated", {{"file", file_.string()}});

@@ -1,11 +1,9 @@
 #include "kube/config_file.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <variant>
 
-#include "kube/cluster_config.hpp"
+#include "kube/config_error.hpp"
+#include "support/small_file.hpp"
 
 namespace lug::kube {
 namespace {
@@ -17,22 +15,15 @@ constexpr std::uintmax_t max_config_file_bytes = 1024 * 1024;
 }  // namespace
 
 std::string read_config_file(const std::filesystem::path& file, std::string_view what) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  if (ec) {
-    throw config_error("cannot read " + std::string(what) + " " + file.string() + ": " + ec.message());
+  auto read = read_small_file(file, max_config_file_bytes);
+  if (const auto* error = std::get_if<small_file_error>(&read)) {
+    if (error->too_large) {
+      throw config_error(std::string(what) + " " + file.string() + " is " + std::to_string(error->size) +
+                         " bytes, more than a " + std::string(what) + " can be: is it the right file?");
+    }
+    throw config_error("cannot read " + std::string(what) + " " + file.string() + ": " + error->reason);
   }
-  if (size > max_config_file_bytes) {
-    throw config_error(std::string(what) + " " + file.string() + " is " + std::to_string(size) +
-                       " bytes, more than a " + std::string(what) + " can be: is it the right file?");
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw config_error("cannot read " + std::string(what) + " " + file.string() + ": " + std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
+  return std::get<std::string>(std::move(read));
 }
 
 void require_pem(std::string_view pem, std::string_view label_suffix, std::string_view what, std::string_view origin) {

@@ -1,17 +1,16 @@
 #include "transport/tls_context.hpp"
 
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
-#include <fstream>
-#include <iterator>
 #include <string>
+#include <variant>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include "support/small_file.hpp"
 
 namespace lug::transport {
 namespace {
@@ -81,16 +80,15 @@ std::string read_pem_file(const std::filesystem::path& path, const char* what) {
     throw tls_error(std::string(what) + " " + path.string() + " is not a readable file" +
                     (ec ? ": " + ec.message() : ""));
   }
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > max_pem_file_bytes) {
-    throw tls_error(std::string(what) + " " + path.string() + " is " + std::to_string(size) +
-                    " bytes, more than any PEM certificate or key; is it the right file?");
+  auto read = read_small_file(path, max_pem_file_bytes);
+  if (const auto* error = std::get_if<small_file_error>(&read)) {
+    if (error->too_large) {
+      throw tls_error(std::string(what) + " " + path.string() + " is " + std::to_string(error->size) +
+                      " bytes, more than any PEM certificate or key; is it the right file?");
+    }
+    throw tls_error(std::string(what) + " " + path.string() + " cannot be opened: " + error->reason);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw tls_error(std::string(what) + " " + path.string() + " cannot be opened: " + std::strerror(errno));
-  }
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return std::get<std::string>(std::move(read));
 }
 
 bio_ptr memory_bio(const std::string& text) {

@@ -1,0 +1,54 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <variant>
+
+#include "support/small_file.hpp"
+
+namespace fs = std::filesystem;
+using lug::read_small_file;
+using lug::small_file_error;
+
+namespace {
+
+// A file the kernel makes up on reading: stat says 0 bytes whatever it holds, as for the
+// cgroup files the worker-thread sizing reads.
+const fs::path proc_file = "/proc/self/status";
+
+std::string text_of(const std::variant<std::string, small_file_error>& read) {
+  REQUIRE(std::holds_alternative<std::string>(read));
+  return std::get<std::string>(read);
+}
+
+small_file_error error_of(const std::variant<std::string, small_file_error>& read) {
+  REQUIRE(std::holds_alternative<small_file_error>(read));
+  return std::get<small_file_error>(read);
+}
+
+}  // namespace
+
+TEST_SUITE("reading small files") {
+  TEST_CASE("reads a file whose size stat reports as 0 whole") {
+    REQUIRE(fs::file_size(proc_file) == 0);
+    const auto text = text_of(read_small_file(proc_file, 1024 * 1024));
+    CHECK(text.find("Name:") == 0);
+    CHECK(text.back() == '\n');
+  }
+
+  TEST_CASE("a file of exactly the bound is read; one byte more is too large") {
+    const auto whole = text_of(read_small_file(proc_file, 1024 * 1024));
+    CHECK(text_of(read_small_file(proc_file, whole.size())).size() == whole.size());
+    const auto error = error_of(read_small_file(proc_file, whole.size() - 1));
+    CHECK(error.too_large);
+    CHECK(error.size == whole.size());  // stat knows no better: the bound plus one
+  }
+
+  TEST_CASE("a missing file, a directory and a device are errors with the system's reason") {
+    const auto missing = error_of(read_small_file("/nonexistent/lug-small-file", 1024));
+    CHECK_FALSE(missing.too_large);
+    CHECK(missing.reason == "No such file or directory");
+    CHECK(error_of(read_small_file(fs::temp_directory_path(), 1024)).reason == "Is a directory");
+    CHECK(error_of(read_small_file("/dev/zero", 1024)).reason == "Operation not supported");
+  }
+}
