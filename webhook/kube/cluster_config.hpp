@@ -6,10 +6,9 @@
 // token file that is re-read when it rotates, a static token, and/or a client certificate).
 // The loaders below build one from two of the three places a config can come from: the
 // pod's service account (the default) and explicit flags; kubeconfig.hpp reads the third, a
-// kubeconfig file. Every loader either
-// returns a complete config or throws config_error with a message a person can act on;
-// nothing here opens a connection. We never turn certificate verification off: a source
-// that asks for that is rejected.
+// kubeconfig file. Every loader either returns a complete config or throws config_error
+// with a message a person can act on; nothing here opens a connection. We never turn
+// certificate verification off: a source that asks for that is rejected.
 #pragma once
 
 #include <cstdint>
