@@ -62,7 +62,7 @@ constexpr int max_requests_per_input = 8;
 std::uint64_t reads_this_input = 0;
 
 net::awaitable<guard::setting_read> alternating_read(clock_type::time_point) {
-  co_return reads_this_input++ % 2 == 0 ? fuzz::value_read("true") : fuzz::forbidden_read();
+  co_return reads_this_input++ % 2 == 0 ? test::value_read("true") : test::forbidden_read();
 }
 
 struct webhook {
@@ -70,7 +70,7 @@ struct webhook {
   metrics::webhook_metrics measured{"fuzz"};
   guard::setting_reads reads{io.get_executor(), alternating_read,
                              std::chrono::duration_cast<clock_type::duration>(guard::max_read_time)};
-  guard::validator validating{guard::uninstall_job{}, guard::setting_ref{}, fuzz::immediate_policy(), reads, measured};
+  guard::validator validating{guard::uninstall_job{}, guard::setting_ref{}, test::immediate_policy(), reads, measured};
   guard::mutator mutating{guard::uninstall_job{}, guard::init_container_spec{.image = "example.org/guard:fuzz"}};
   transport::router routes;
 

@@ -62,14 +62,14 @@ void check_mutator(const admission::admission_request& request, bool in_scope) {
 }
 
 void check_validator(const admission::admission_request& request, bool in_scope) {
-  const auto confirmed = fuzz::run_validator(request, {fuzz::value_read("true")}, fuzz::immediate_policy());
+  const auto confirmed = test::run_validator(request, {test::value_read("true")}, test::immediate_policy());
   require(confirmed.decision.allowed(), "a pod is allowed when the flag reads true", confirmed.decision.log_reason);
   require(in_scope == (confirmed.reads > 0), "a fresh read is made exactly for in-scope pods",
           confirmed.decision.log_reason);
   check_encoded(request, confirmed.decision);
 
-  const auto refused = fuzz::run_validator(request, {fuzz::value_read("false"), fuzz::forbidden_read()},
-                                           fuzz::immediate_policy());
+  const auto refused = test::run_validator(request, {test::value_read("false"), test::forbidden_read()},
+                                           test::immediate_policy());
   if (in_scope) {
     require(!refused.decision.allowed(), "an in-scope pod is denied while the flag reads false",
             refused.decision.log_reason);

@@ -44,7 +44,7 @@ admission::admission_request in_scope_pod() {
 
 void check_decision(const guard::setting_read& read, guard::on_read_error read_errors) {
   static const auto request = in_scope_pod();
-  const auto run = fuzz::run_validator(request, {read, fuzz::forbidden_read()}, fuzz::immediate_policy(read_errors));
+  const auto run = test::run_validator(request, {read, test::forbidden_read()}, test::immediate_policy(read_errors));
   const auto& decision = run.decision;
   require(run.reads >= 1, "an in-scope pod gets a fresh read", decision.log_reason);
 

@@ -20,7 +20,11 @@ setup_guard_test "$@"
 # An answer leaves the guard a few milliseconds after the deadline; a loaded 2-core CI
 # machine may add a few hundred more. A deadline is checked from below (less 50 ms for
 # rounding: the guard must not answer before it) and from above against the API server's
-# own timeout, or generously where that is far away.
+# own timeout, or generously where that is far away. The deadline arithmetic itself
+# (margins, --max-hold, a missing ?timeout) is pinned exactly, in process, by
+# tests/unit/test_guard_hold_deadline.cpp; here the windows show that the server applies
+# it, which is why the --max-hold windows reach well past 2 s (they need only stay clear
+# of the 9 s a ?timeout=10s alone would give).
 
 # --- guard A: defaults (--poll-interval 500ms, --max-hold 25s) --------------------------------
 start_standin_guard || finish
@@ -82,7 +86,7 @@ start_standin_guard --max-hold 2s --max-held 3 || finish
 post_review_bg hold10 "/validate?timeout=10s" uninstall-pod-kubectl.json
 await_review hold10
 assert_json '[.response.allowed, .response.status.code]' '[false,403]' "$BG_BODY" "--max-hold 2s, ?timeout=10s: denied with 403"
-assert_seconds_between "--max-hold 2s, ?timeout=10s: the hold ends at --max-hold" 1.95 3.5 "$BG_SECONDS"
+assert_seconds_between "--max-hold 2s, ?timeout=10s: the hold ends at --max-hold" 1.95 6 "$BG_SECONDS"
 assert_match "--max-hold 2s: the message says the pod was held 2s" "held this pod for 2(\.[0-9]+)?s, but" \
   "$(json_value .response.status.message "$BG_BODY")"
 
@@ -90,7 +94,7 @@ assert_match "--max-hold 2s: the message says the pod was held 2s" "held this po
 post_review_bg hold_default "/validate" uninstall-pod-kubectl.json
 await_review hold_default
 assert_json .response.allowed false "$BG_BODY" "--max-hold 2s, no ?timeout: denied"
-assert_seconds_between "--max-hold 2s, no ?timeout: the hold ends at --max-hold" 1.95 3.5 "$BG_SECONDS"
+assert_seconds_between "--max-hold 2s, no ?timeout: the hold ends at --max-hold" 1.95 6 "$BG_SECONDS"
 
 # ?timeout=2s less its margin (0.5 s) is smaller than --max-hold: 1.5 s.
 post_review_bg hold2 "/validate?timeout=2s" uninstall-pod-kubectl.json

@@ -7,12 +7,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "admission/review_observer.hpp"
 #include "guard/validator.hpp"
 #include "guard_fixtures.hpp"
+#include "scripted_validator.hpp"
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
@@ -28,23 +27,6 @@ struct recorded_holds final : lug::guard::hold_observer {
   void hold_ended(hold_outcome outcome) override { ended.push_back(outcome); }
 };
 
-// Every read answers `outcome` (with `value` when it is ok) after 1 ms.
-struct scripted_reads {
-  net::io_context& io;
-  read_outcome outcome = read_outcome::ok;
-  std::string value = "true";
-
-  net::awaitable<lug::guard::setting_read> read(std::chrono::steady_clock::time_point) {
-    net::steady_timer t(io, 1ms);
-    co_await t.async_wait(net::use_awaitable);
-    lug::guard::setting_read r;
-    r.outcome = outcome;
-    r.value = value;
-    r.started = r.finished = std::chrono::steady_clock::now();
-    co_return r;
-  }
-};
-
 // A client that goes away after `present_for` questions.
 struct leaving_client final : lug::transport::client_presence {
   int present_for = 0;
@@ -55,9 +37,9 @@ struct leaving_client final : lug::transport::client_presence {
 struct fixture {
   net::io_context io;
   lug::transport::client_presence* client = nullptr;
-  scripted_reads api{io};
-  lug::guard::setting_reads reads{io.get_executor(),
-                                  [this](std::chrono::steady_clock::time_point d) { return api.read(d); }, 1s};
+  // Every read answers true after 1 ms, unless a test scripts otherwise.
+  lug::test::scripted_reads api{{lug::test::value_read("true")}, 1ms};
+  lug::guard::setting_reads reads{io.get_executor(), api.function(), 1s};
   lug::guard::hold_policy policy{50ms, 300ms, 4, lug::guard::on_read_error::deny};
   recorded_holds holds;
 
@@ -101,14 +83,14 @@ TEST_SUITE("hold outcomes") {
 
   TEST_CASE("flag false until the deadline: flag_not_true") {
     fixture f;
-    f.api.value = "false";
+    f.api.script = {lug::test::value_read("false")};
     f.review(lug::test::pod_create(lug::test::job_pod()));
     CHECK(f.holds.ended == std::vector{hold_outcome::flag_not_true});
   }
 
   TEST_CASE("no read answers: read_failed, or read_failed_allowed with --on-read-error=allow") {
     fixture f;
-    f.api.outcome = read_outcome::unreachable;
+    f.api.script = {lug::test::failed_read(read_outcome::unreachable)};
     SUBCASE("deny") {
       f.review(lug::test::pod_create(lug::test::job_pod()));
       CHECK(f.holds.ended == std::vector{hold_outcome::read_failed});
@@ -122,7 +104,7 @@ TEST_SUITE("hold outcomes") {
 
   TEST_CASE("beyond --max-held: too_many_held, and every started hold ends") {
     fixture f;
-    f.api.value = "false";
+    f.api.script = {lug::test::value_read("false")};
     f.policy.max_held = 2;
     f.review(lug::test::pod_create(lug::test::job_pod()), 3);
     CHECK(f.holds.started == 3);
@@ -133,7 +115,7 @@ TEST_SUITE("hold outcomes") {
 
   TEST_CASE("a client that goes away while held: abandoned at the next poll tick, and no more reads") {
     fixture f;
-    f.api.value = "false";
+    f.api.script = {lug::test::value_read("false")};
     leaving_client client;
     client.present_for = 2;  // two reads seen with the client there, gone at the third
     f.client = &client;

@@ -1,29 +1,26 @@
 #include "scripted_validator.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
-#include "guard/validator.hpp"
-#include "invariants.hpp"
-
-namespace lug::fuzz {
+namespace lug::test {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-boost::asio::awaitable<guard::setting_read> scripted_read(const std::vector<guard::setting_read>* script,
-                                                          std::size_t* next) {
-  const auto& read = (*script)[std::min(*next, script->size() - 1)];
-  ++*next;
-  co_return read;
+void expect(bool holds, const std::string& what) {
+  if (!holds) throw std::logic_error("scripted validator: " + what);
 }
 
-// One for the whole process: creating an io_context per input costs more than the run.
+// One for the whole process: creating an io_context per fuzz input costs more than the run.
 boost::asio::io_context& io() {
   static boost::asio::io_context context;
   return context;
@@ -31,13 +28,30 @@ boost::asio::io_context& io() {
 
 }  // namespace
 
+boost::asio::awaitable<guard::setting_read> scripted_reads::read(clock_type::time_point) {
+  expect(!script.empty(), "a read script has at least one read");
+  auto answer = script[std::min<std::uint64_t>(made, script.size() - 1)];
+  ++made;
+  answer.started = clock_type::now();
+  if (delay > std::chrono::nanoseconds::zero()) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
+                                    std::chrono::duration_cast<clock_type::duration>(delay));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+  answer.finished = clock_type::now();
+  co_return answer;
+}
+
+guard::setting_reads::read_function scripted_reads::function() {
+  return [this](clock_type::time_point deadline) { return read(deadline); };
+}
+
 validator_run run_validator(const admission::admission_request& request, const std::vector<guard::setting_read>& script,
                             const guard::hold_policy& policy, const guard::uninstall_job& job) {
-  require(!script.empty(), "a read script has at least one read");
-  std::size_t next = 0;
-  guard::setting_reads reads(
-      io().get_executor(), [&script, &next](clock_type::time_point) { return scripted_read(&script, &next); },
-      std::chrono::duration_cast<clock_type::duration>(guard::max_read_time));
+  expect(!script.empty(), "a read script has at least one read");
+  scripted_reads api{script};
+  guard::setting_reads reads(io().get_executor(), api.function(),
+                             std::chrono::duration_cast<clock_type::duration>(guard::max_read_time));
   guard::validator validating(job, guard::setting_ref{}, policy, reads);
 
   // The request arrived a moment ago: a read started now is strictly newer, whatever the
@@ -57,11 +71,11 @@ validator_run run_validator(const admission::admission_request& request, const s
     try {
       std::rethrow_exception(failure);
     } catch (const std::exception& e) {
-      fail("the validator does not throw", e.what());
+      expect(false, std::string("the validator does not throw, but threw: ") + e.what());
     }
   }
-  require(decision.has_value(), "the validator answers once its reads are done");
-  require(validating.held() == 0, "a finished review leaves no hold counted");
+  expect(decision.has_value(), "the validator answers once its reads are done");
+  expect(validating.held() == 0, "a finished review leaves no hold counted");
   return {std::move(*decision), reads.reads_started()};
 }
 
@@ -89,4 +103,11 @@ guard::setting_read forbidden_read() {
   return read;
 }
 
-}  // namespace lug::fuzz
+guard::setting_read failed_read(guard::read_outcome outcome) {
+  guard::setting_read read;
+  read.outcome = outcome;
+  read.message = "scripted " + std::string(guard::to_string(outcome));
+  return read;
+}
+
+}  // namespace lug::test
