@@ -87,7 +87,7 @@ TEST_SUITE("decoding an AdmissionReview") {
     std::string body = review("admission.k8s.io/v1", R"({"uid":"u","namespace":"bad\xff"})");
     CHECK(error_of(body).find("not valid JSON") != std::string::npos);
   }
-  TEST_CASE("nesting up to the limit decodes; one level more is refused") {
+  TEST_CASE("nesting up to the limit decodes, and one level more is refused") {
     const auto nested = [](int depth) {
       return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
     };

@@ -109,7 +109,7 @@ TEST_SUITE("serving certificate") {
     CHECK(store.current() == before);
   }
 
-  TEST_CASE("a changed pair is swapped in for new connections; holders of the old context keep it") {
+  TEST_CASE("a changed pair is swapped in for new connections, and holders of the old context keep it") {
     lug::test::temp_dir dir;
     write_pair(dir, make_pair("a"));
     certificate_store store(files_in(dir));

@@ -161,3 +161,18 @@ TEST_CASE("after confirming, the wait sleeps the settle time") {
   CHECK(run(reads, {1ms, 60ms, 0ms}) == wait_result::confirmed);
   CHECK(std::chrono::steady_clock::now() - started >= 60ms);
 }
+
+TEST_CASE("a read cut off by the wait's own timeout ends the wait as timed out") {
+  // With a timeout under wait_read_timeout every read is given the wait's deadline, so a
+  // read that times out means the deadline has come.
+  script reads{{answer(read_mode::fresh, "false"), failure(read_mode::fresh, read_outcome::timeout)}};
+  CHECK(run(reads, {1ms, 0ms, 5s}) == wait_result::timed_out);
+  CHECK(reads.asked.size() == 2);
+}
+
+TEST_CASE("a read that times out on its own bound, before the wait's deadline, is retried") {
+  script reads{{failure(read_mode::fresh, read_outcome::timeout), answer(read_mode::fresh, "true"),
+                answer(read_mode::cached, "true")}};
+  CHECK(run(reads) == wait_result::confirmed);
+  CHECK(reads.asked.size() == 3);
+}

@@ -188,7 +188,7 @@ TEST_SUITE("the mutating webhook runs longhorn-manager uninstall under the super
       CHECK(warnings_for(pod).empty());
     }
   }
-  TEST_CASE("a container without a command is not rewritten; a warning says why") {
+  TEST_CASE("a container without a command is not rewritten, and a warning says why") {
     const json pod = pod_running(nullptr, json::array({"uninstall", "--force"}));
     const json result = mutated(pod);
     CHECK(result["spec"]["containers"] == pod["spec"]["containers"]);
@@ -202,7 +202,7 @@ TEST_SUITE("the mutating webhook runs longhorn-manager uninstall under the super
     CHECK(warnings[0].find("container \"longhorn-uninstall\" has no command") != std::string::npos);
     CHECK(warnings[0].find("longhorn/longhorn#10483") != std::string::npos);
   }
-  TEST_CASE("another command is not rewritten; a warning names it") {
+  TEST_CASE("another command is not rewritten, and a warning names it") {
     for (const json& pod :
          {pod_running(json::array({"sh", "-c", "longhorn-manager uninstall --force"})),
           pod_running(json::array({"longhorn-manager", "pre-upgrade"})),
@@ -238,7 +238,7 @@ TEST_SUITE("the mutating webhook runs longhorn-manager uninstall under the super
     CHECK_FALSE(again.patch.has_value());
     CHECK(again.warnings.empty());
   }
-  TEST_CASE("a command already wrapped is not wrapped again; the volume is not added twice") {
+  TEST_CASE("a command already wrapped is not wrapped again, and the volume is not added twice") {
     // A pod whose containers were wrapped before (copied from a mutated pod) but that lacks
     // the init container: the init container is added and installs the supervisor, nothing more.
     json pod = mutated(job_pod());

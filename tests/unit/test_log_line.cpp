@@ -47,7 +47,7 @@ TEST_SUITE("log lines") {
     CHECK(parsed["inf"].is_null());
     CHECK(parsed["nan"].is_null());
   }
-  TEST_CASE("quotes, backslashes and control characters are escaped; the line stays one line") {
+  TEST_CASE("quotes, backslashes and control characters are escaped, and the line stays one line") {
     const std::string nasty = "a\"b\\c\nd\re\tf\x01g\x1fh";
     const auto line = json_line("m\n", {{"k\"", nasty}});
     CHECK(line.find('\n') == std::string::npos);
@@ -55,7 +55,7 @@ TEST_SUITE("log lines") {
     CHECK(parsed["msg"] == "m\n");
     CHECK(parsed["k\""] == nasty);
   }
-  TEST_CASE("UTF-8 is kept; bytes that are not UTF-8 become U+FFFD instead of failing") {
+  TEST_CASE("UTF-8 is kept, and bytes that are not UTF-8 become U+FFFD instead of failing") {
     const auto parsed = nlohmann::json::parse(json_line("m", {{"ok", "gr\xc3\xbc\xc3\x9f"}, {"bad", "x\xff\xfey"}}));
     CHECK(parsed["ok"] == "gr\xc3\xbc\xc3\x9f");
     CHECK(parsed["bad"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);

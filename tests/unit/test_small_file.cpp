@@ -36,7 +36,7 @@ TEST_SUITE("reading small files") {
     CHECK(text.back() == '\n');
   }
 
-  TEST_CASE("a file of exactly the bound is read; one byte more is too large") {
+  TEST_CASE("a file of exactly the bound is read, and one byte more is too large") {
     const auto whole = text_of(read_small_file(proc_file, 1024 * 1024));
     CHECK(text_of(read_small_file(proc_file, whole.size())).size() == whole.size());
     const auto error = error_of(read_small_file(proc_file, whole.size() - 1));

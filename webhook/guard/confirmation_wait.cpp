@@ -83,27 +83,37 @@ net::awaitable<wait_result> wait_for_confirmation(read_function read, wait_optio
     log::error("stopped before the setting was confirmed", {{"last", progress.last_seen()}});
     return wait_result::stopped;
   };
-  const auto read_deadline = [&] { return std::min(clock::now() + wait_read_timeout, deadline); };
+  const auto timed_out = [&] {
+    log::error("timed out waiting for the setting to read true",
+               {{"timeout", format_duration(options.timeout)}, {"last", progress.last_seen()}});
+    return wait_result::timed_out;
+  };
+  // A read given only what is left of --timeout and cut off by it says nothing about the
+  // setting: it ends the wait without replacing what the last real read saw.
+  const auto read_until_deadline = [&](read_mode mode) -> net::awaitable<std::optional<setting_read>> {
+    const auto read_deadline = std::min(clock::now() + wait_read_timeout, deadline);
+    auto result = co_await read(mode, read_deadline);
+    if (result.outcome == read_outcome::timeout && read_deadline == deadline) co_return std::nullopt;
+    co_return result;
+  };
 
   for (;;) {
-    const auto fresh = co_await read(read_mode::fresh, read_deadline());
-    if (fresh.outcome == read_outcome::cancelled) co_return stopped();
-    progress.saw(fresh);
-    if (fresh.is_true()) {
-      const auto cached = co_await read(read_mode::cached, read_deadline());
-      if (cached.outcome == read_outcome::cancelled) co_return stopped();
-      progress.saw(cached);
-      if (cached.is_true()) break;
+    const auto fresh = co_await read_until_deadline(read_mode::fresh);
+    if (!fresh) co_return timed_out();
+    if (fresh->outcome == read_outcome::cancelled) co_return stopped();
+    progress.saw(*fresh);
+    if (fresh->is_true()) {
+      const auto cached = co_await read_until_deadline(read_mode::cached);
+      if (!cached) co_return timed_out();
+      if (cached->outcome == read_outcome::cancelled) co_return stopped();
+      progress.saw(*cached);
+      if (cached->is_true()) break;
     }
     progress.remind_if_quiet(started);
     if (!co_await sleep_until(timer, std::min(clock::now() + poll_interval, deadline))) co_return stopped();
     // Checked after the sleep, not before the read: a read started at the deadline could
     // only time out and would hide what the last real read saw.
-    if (clock::now() >= deadline) {
-      log::error("timed out waiting for the setting to read true",
-                 {{"timeout", format_duration(options.timeout)}, {"last", progress.last_seen()}});
-      co_return wait_result::timed_out;
-    }
+    if (clock::now() >= deadline) co_return timed_out();
   }
 
   log::info("the setting reads true fresh and cached; settling so that informer caches catch up",
