@@ -23,12 +23,8 @@
 # appVersion must give.
 # shellcheck disable=SC2016 # the jq programs are in single quotes on purpose
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
-setup_test "${1:-}"
-EXPECTED_IMAGE="${2:-}"
-if [ -z "$EXPECTED_IMAGE" ]; then
-  echo "usage: $0 PATH_TO_longhorn-uninstall-guard EXPECTED_IMAGE" >&2
-  exit 2
-fi
+source "$LUG_ROOT/tests/integration/render_lib.sh"
+setup_render_test "$@"
 source "$LUG_ROOT/tests/chart/helm.sh"
 source "$LUG_ROOT/tests/manifests/tools.sh"
 LONGHORN_NS=longhorn-system
@@ -347,33 +343,20 @@ if [ -s "$LUG_WORK/other-release-name.json" ]; then
 fi
 
 # The checks above must be able to fail: a chart changed on purpose must be caught.
+# mutant_checks CHART_COPY: a few of the checks above, on a copy of the chart.
+mutant_checks() {
+  CHART="$1"
+  render_chart default && render_chart cert-manager --set certManager.enabled=true
+  for kind in MutatingWebhookConfiguration ValidatingWebhookConfiguration; do
+    agree default kustomize-default "$kind" "obj(\"$kind\"; \"$SA\") | norm | {metadata: (.metadata | {name, labels, annotations}), webhooks}"
+  done
+  agree default kustomize-default "pod" 'guard_deployment | norm | .spec.template | .spec.containers |= map(del(.args, .ports, .readinessProbe, .livenessProbe))'
+  agree default kustomize-default "Role" "obj(\"Role\"; \"$READER\") | norm"
+  agree default kustomize-default "flags" "flags | {namespace, setting, \"job-name\", \"max-hold\", \"log-format\"}"
+}
 # expect_caught DESCRIPTION FILE SED_SCRIPT
 expect_caught() {
-  local desc="$1" file="$2" script="$3" copy="$LUG_WORK/mutant-chart"
-  rm -rf "$copy"
-  cp -r "$CHART" "$copy"
-  sed -i -e "$script" "$copy/$file"
-  if cmp -s "$CHART/$file" "$copy/$file"; then
-    fail "broken on purpose: $desc" "sed '$script' did not change $file"
-    return
-  fi
-  local report first
-  report="$( (
-    CHART="$copy"
-    render_chart default && render_chart cert-manager --set certManager.enabled=true
-    for kind in MutatingWebhookConfiguration ValidatingWebhookConfiguration; do
-      agree default kustomize-default "$kind" "obj(\"$kind\"; \"$SA\") | norm | {metadata: (.metadata | {name, labels, annotations}), webhooks}"
-    done
-    agree default kustomize-default "pod" 'guard_deployment | norm | .spec.template | .spec.containers |= map(del(.args, .ports, .readinessProbe, .livenessProbe))'
-    agree default kustomize-default "Role" "obj(\"Role\"; \"$READER\") | norm"
-    agree default kustomize-default "flags" "flags | {namespace, setting, \"job-name\", \"max-hold\", \"log-format\"}"
-  ) 2>&1)"
-  first="$(grep -m 1 '^FAIL - ' <<<"$report")"
-  if [ -n "$first" ]; then
-    pass "broken on purpose, and caught: $desc (${first#FAIL - })"
-  else
-    fail "broken on purpose, and caught: $desc" "no check failed"
-  fi
+  caught_when_broken "$1" "$CHART" "$2" "$3" mutant_checks
 }
 if [ -s "$LUG_WORK/kustomize-default.json" ]; then
   expect_caught "failurePolicy Ignore" templates/webhooks.yaml 's/failurePolicy: Fail/failurePolicy: Ignore/'
@@ -412,25 +395,11 @@ if [ -s "$LUG_WORK/default.json" ]; then
         ;;
     esac
   done
-  if start_kube_api_standin --setting "$LONGHORN_NS/deleting-confirmation-flag=true"; then
-    GUARD_LOG="$LUG_WORK/chart-args.log"
-    LUG_GUARD_LOGS+=("$GUARD_LOG")
-    "$GUARD_BIN" "${args[@]}" --kube-api "$STANDIN_URL" --kube-ca-file "$PKI_CA" \
-      --kube-token-file "$STANDIN_TOKEN_FILE" >/dev/null 2>"$GUARD_LOG" </dev/null &
-    GUARD_PID=$!
-    register_pid "$GUARD_PID"
-    if listening="$(wait_for_log '.msg == "listening"' 10)"; then
-      pass "the guard starts with the chart's arguments: ${args[*]}"
-      assert_eq "it guards what the chart scopes the webhooks to" \
-        "{\"namespace\":\"$LONGHORN_NS\",\"job\":\"longhorn-uninstall\",\"setting\":\"deleting-confirmation-flag\",\"max_hold\":\"25s\",\"init_image\":\"$EXPECTED_IMAGE\"}" \
-        "$(jq -c '{namespace, job, setting, max_hold, init_image}' <<<"$listening")"
-      GUARD_PORT="$(jq -r '.address | sub(".*:"; "")' <<<"$listening")"
-      GUARD_URL="https://127.0.0.1:$GUARD_PORT"
-      post_review /validate uninstall-pod-kubectl.json
-      assert_json .response.allowed true "$RESPONSE_BODY" "an uninstall pod is admitted once the flag reads true"
-    else
-      fail "the guard starts with the chart's arguments: ${args[*]}" "$(head -c 3000 "$GUARD_LOG")"
-    fi
+  if start_kube_api_standin --setting "$LONGHORN_NS/deleting-confirmation-flag=true" &&
+    start_rendered_guard "the chart's arguments" chart-args.log "$PKI_CA" "${args[@]}"; then
+    GUARD_URL="https://127.0.0.1:$GUARD_PORT"
+    post_review /validate uninstall-pod-kubectl.json
+    assert_json .response.allowed true "$RESPONSE_BODY" "an uninstall pod is admitted once the flag reads true"
   fi
 fi
 

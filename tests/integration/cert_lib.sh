@@ -1,25 +1,11 @@
 # Helpers for the serving-certificate tests (test_cert_reload.sh, test_cert_rotation_load.sh).
 # Sourced after lib.sh and gen_test_pki. publish writes into $volume (a directory laid out
-# like a mounted Secret) and counts in $generation; wait_served gives up after
-# $reload_deadline seconds and sets WAITED. Both are set by the sourcing script.
+# like a mounted Secret); wait_served and assert_served give up after $reload_deadline seconds and sets
+# WAITED. Both are set by the sourcing script.
 
-# publish CERT KEY: kubelet's atomic writer: the files go into a new hidden directory,
-# ..data is re-pointed at it with one rename(2), and the previous directory is removed.
+# publish CERT KEY: the Secret volume $volume is updated to CERT and KEY as the kubelet does.
 publish() {
-  local previous="..2026_01_01_00_00_00.$generation"
-  generation=$((generation + 1))
-  local next="..2026_01_01_00_00_00.$generation"
-  mkdir "$volume/$next"
-  cp "$1" "$volume/$next/tls.crt"
-  cp "$2" "$volume/$next/tls.key"
-  ln -s "$next" "$volume/..data_tmp"
-  mv -T "$volume/..data_tmp" "$volume/..data"
-  if [ "$generation" = 1 ]; then
-    ln -s ..data/tls.crt "$volume/tls.crt"
-    ln -s ..data/tls.key "$volume/tls.key"
-  else
-    rm -rf "${volume:?}/$previous"
-  fi
+  kubelet_publish "$volume" tls.crt="$1" tls.key="$2"
 }
 
 # make_leaf NAME [OPENSSL_X509_ARGS...]: an EC key and a serving certificate for
@@ -63,4 +49,14 @@ wait_served() {
   done
   WAITED="$(elapsed_since "$start")"
   return 1
+}
+
+# assert_served DESCRIPTION FINGERPRINT: new handshakes get FINGERPRINT within
+# $reload_deadline seconds (wait_served); the check says how long that took.
+assert_served() {
+  if wait_served "$2"; then
+    pass "$1 (${WAITED}s after the swap)"
+  else
+    fail "$1 within ${reload_deadline}s" "served: $(served)"
+  fi
 }

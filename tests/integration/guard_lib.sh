@@ -162,70 +162,19 @@ probe_seconds() {
 # request has been sent, holding that moment. Run it in the background with & to act while
 # the requests are held.
 post_concurrently() {
-  guard_py "$@" <<'EOF'
-import threading
-out_file, count, path, fixture = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-ready_file = sys.argv[5] if len(sys.argv) > 5 else None
-template = json.loads(review_body(fixture))
-results = [{"i": i, "error": None} for i in range(count)]
-sockets = []
-for i in range(count):
-    try:
-        sockets.append(connect(timeout=60))
-    except Exception as e:
-        sockets.append(None)
-        results[i]["error"] = f"connect: {e!r}"
-go = threading.Event()
-sent = threading.Semaphore(0)
+  guard_py "$@" <"$LUG_ROOT/tests/support/post_concurrently.py"
+}
 
-def one(i, sock):
-    review = dict(template)
-    review["request"] = dict(template["request"], uid=f"{template['request']['uid'][:-4]}{i:04d}")
-    body = json.dumps(review).encode()
-    record = results[i]
-    record["uid"] = review["request"]["uid"]
-    go.wait()
-    try:
-        record["send"] = time.monotonic()
-        sock.sendall(request_bytes("POST", path, body, {"Content-Type": "application/json"}))
-    except Exception as e:
-        record["error"] = f"send: {e!r}"
-        return
-    finally:
-        sent.release()
-    try:
-        answer = read_response(sock)
-        record["recv"] = time.monotonic()
-        if answer is None:
-            record["error"] = "connection closed without an answer"
-            return
-        status, _, data = answer
-        record["status"] = status
-        response = json.loads(data)["response"]
-        record["allowed"] = response["allowed"]
-        record["code"] = response.get("status", {}).get("code")
-        record["message"] = response.get("status", {}).get("message")
-    except Exception as e:
-        record["error"] = f"answer: {e!r}"
-    finally:
-        sock.close()
-
-threads = [threading.Thread(target=one, args=(i, s)) for i, s in enumerate(sockets) if s is not None]
-for t in threads:
-    t.start()
-go.set()
-for _ in threads:
-    sent.acquire()
-all_sent = time.monotonic()
-if ready_file:
-    with open(ready_file + ".tmp", "w") as f:
-        f.write(f"{all_sent:.6f}\n")
-    os.rename(ready_file + ".tmp", ready_file)
-for t in threads:
-    t.join()
-with open(out_file, "w") as f:
-    json.dump({"all_sent": all_sent, "requests": results}, f)
-EOF
+# hold_concurrently NAME COUNT PATH FIXTURE TIMEOUT_SECONDS
+# post_concurrently in the background to $LUG_WORK/NAME.json with the ready file
+# $LUG_WORK/NAME.ready; sets HOLDER_PID and waits at most TIMEOUT for every request to be
+# sent, failing "the COUNT reviews were sent" when they were not.
+hold_concurrently() {
+  local name="$1" count="$2" path="$3" fixture="$4" timeout="$5"
+  post_concurrently "$LUG_WORK/$name.json" "$count" "$path" "$fixture" "$LUG_WORK/$name.ready" &
+  HOLDER_PID=$!
+  register_pid "$HOLDER_PID"
+  wait_for_content "$LUG_WORK/$name.ready" "$timeout" || fail "the $count reviews were sent"
 }
 
 # wait_for_content FILE TIMEOUT_SECONDS: polls until FILE exists and is not empty (its writer

@@ -307,6 +307,35 @@ wait_for_file() {
   done
 }
 
+# kubelet_publish DIR NAME=FILE...
+# The kubelet's atomic update of a Secret, ConfigMap or projected volume mounted at DIR
+# (NAME -> ..data/NAME, ..data -> a hidden timestamped directory): copies each FILE to NAME
+# in a new hidden directory, re-points ..data at it with one rename(2) and removes the
+# previous directory, so a reader sees the old files or the new ones, never a mix. The first
+# publish makes DIR and the NAME links. FILE may be <(printf ...) for content in hand.
+kubelet_publish() {
+  local dir="$1" previous="" generation=1 pair
+  shift
+  mkdir -p "$dir" || return 1
+  if [ -L "$dir/..data" ]; then
+    previous="$(readlink "$dir/..data")"
+    generation=$((${previous##*.} + 1))
+  fi
+  local next="..2026_01_01_00_00_00.$generation"
+  mkdir "$dir/$next" || return 1
+  for pair in "$@"; do
+    cp "${pair#*=}" "$dir/$next/${pair%%=*}" || return 1
+  done
+  ln -s "$next" "$dir/..data_tmp" && mv -T "$dir/..data_tmp" "$dir/..data" || return 1
+  if [ -n "$previous" ]; then
+    rm -rf "${dir:?}/$previous"
+  else
+    for pair in "$@"; do
+      ln -s "..data/${pair%%=*}" "$dir/${pair%%=*}"
+    done
+  fi
+}
+
 # now_us
 # Prints the wall clock in microseconds (bash's EPOCHREALTIME, no subprocess).
 now_us() {
@@ -506,88 +535,12 @@ json_value() {
 # apply_patch REVIEW [RESPONSE_FILE]
 # Applies the base64 JSON patch of an AdmissionReview response (default: the last one,
 # $RESPONSE_BODY) to .request.object of REVIEW (a fixture name or a file), with a strict
-# RFC 6902 implementation, the way the API server applies a mutating webhook's patch.
+# RFC 6902 implementation (tests/support/json_patch.py), the way the API server applies a
+# mutating webhook's patch.
 # Prints the patched object, or "error: ..." when an operation cannot apply (for example
 # "add /spec/initContainers/-" to a pod without them).
 apply_patch() {
-  python3 - "$(fixture_path "$1")" "${2:-$RESPONSE_BODY}" <<'PYTHON'
-import base64, copy, json, sys
-
-def parse(path):
-    if path == "":
-        return []
-    if not path.startswith("/"):
-        raise ValueError(f"pointer {path!r} does not start with /")
-    return [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")]
-
-def parent(doc, tokens):
-    for t in tokens[:-1]:
-        if isinstance(doc, list):
-            doc = doc[int(t)]
-        elif isinstance(doc, dict):
-            doc = doc[t]
-        else:
-            raise KeyError(t)
-    return doc
-
-def get(doc, tokens):
-    for t in tokens:
-        doc = doc[int(t)] if isinstance(doc, list) else doc[t]
-    return doc
-
-def add(doc, tokens, value):
-    if not tokens:
-        return value
-    p, last = parent(doc, tokens), tokens[-1]
-    if isinstance(p, list):
-        index = len(p) if last == "-" else int(last)
-        if not 0 <= index <= len(p):
-            raise IndexError(f"index {index} out of range")
-        p.insert(index, value)
-    elif isinstance(p, dict):
-        p[last] = value
-    else:
-        raise KeyError(last)
-    return doc
-
-def remove(doc, tokens):
-    p, last = parent(doc, tokens), tokens[-1]
-    if isinstance(p, list):
-        del p[int(last)]
-    else:
-        del p[last]
-    return doc
-
-review = json.load(open(sys.argv[1]))
-response = json.load(open(sys.argv[2]))["response"]
-doc = copy.deepcopy(review["request"]["object"])
-op = None
-try:
-    for op in json.loads(base64.b64decode(response["patch"])):
-        tokens = parse(op["path"])
-        kind = op["op"]
-        if kind == "add":
-            doc = add(doc, tokens, op["value"])
-        elif kind == "remove":
-            doc = remove(doc, tokens)
-        elif kind == "replace":
-            get(doc, tokens)
-            doc = add(remove(doc, tokens), tokens, op["value"])
-        elif kind == "test":
-            if get(doc, tokens) != op["value"]:
-                raise ValueError(f"test failed at {op['path']}")
-        elif kind in ("move", "copy"):
-            value = copy.deepcopy(get(doc, parse(op["from"])))
-            if kind == "move":
-                doc = remove(doc, parse(op["from"]))
-            doc = add(doc, tokens, value)
-        else:
-            raise ValueError(f"unknown op {kind}")
-except Exception as e:
-    print(f"error: {op!r}: {type(e).__name__}: {e}"[:500])
-    sys.exit()
-print(json.dumps(doc))
-PYTHON
+  python3 "$LUG_ROOT/tests/support/json_patch.py" "$(fixture_path "$1")" "${2:-$RESPONSE_BODY}"
 }
 
 # assert_status_response DESCRIPTION HTTP_CODE
@@ -669,26 +622,7 @@ count_log() {
 # string fields time, level and msg. Lists the offending lines on failure.
 assert_log_json_lines() {
   local desc="$1" file="${2:-$GUARD_LOG}" output
-  if output="$(python3 - "$file" <<'EOF'
-import json, sys
-bad = []
-with open(sys.argv[1], "rb") as f:
-    lines = f.read().split(b"\n")
-if lines and lines[-1] == b"":
-    lines.pop()
-if not lines:
-    bad.append("(log is empty)")
-for number, raw in enumerate(lines, 1):
-    try:
-        entry = json.loads(raw.decode("utf-8"))
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("time", "level", "msg")):
-            raise ValueError("not an object with string time, level, msg")
-    except Exception as error:
-        bad.append(f"line {number}: {error}: {raw[:300]!r}")
-print("\n".join(bad[:10]))
-sys.exit(1 if bad else 0)
-EOF
-)"; then
+  if output="$(python3 "$LUG_ROOT/tests/support/json_log_lines.py" "$file")"; then
     pass "$desc"
   else
     fail "$desc" "$output"
@@ -708,149 +642,24 @@ run_cli() {
 }
 
 # guard_py [ARGS...] <<'EOF' ... EOF
-# Runs python3 (stdlib only) on the script read from stdin, after a prelude that defines
-# helpers for talking to the guard where curl cannot (raw bytes, held-open connections,
-# partial requests); ARGS become sys.argv[1:]. The whole run is bounded by
-# LUG_PY_TIMEOUT (default 60 s). Prelude:
-#   HOST, PORT (from $GUARD_PORT), CA (from $PKI_CA)
-#   tls_context(alpn=("http/1.1",), cert=None, key=None, min_version=None, max_version=None,
-#               ciphers=None) -> ssl.SSLContext verifying the guard with CA
-#   connect(timeout=10, **tls_context_kwargs) -> TLS socket to the guard (SNI localhost)
-#   connect_plain(timeout=10, port=None) -> plain TCP socket to the guard's port (or `port`)
-#   PROBE_PORT (from $GUARD_PROBE_PORT): the plain-HTTP health-probe listener
-#   request_bytes(method, path, body=b"", headers=None) -> one HTTP/1.1 request as bytes
-#   read_response(sock) -> (status, {lower-case header: value}, body) or None on EOF first;
-#                          handles Content-Length and chunked bodies
-#   wait_closed(sock, timeout) -> (closed, seconds, data): reads until EOF/reset or timeout
-#   review_body(fixture_name_or_path) -> bytes of a fixture
+# Runs python3 (stdlib only) on the script read from stdin, with everything of
+# tests/support/guard_client.py imported: helpers for talking to the guard where curl cannot
+# (raw bytes, held-open connections, partial requests; see that file), the modules json, os,
+# socket, ssl, sys and time, and HOST, PORT (from $GUARD_PORT), PROBE_PORT (from
+# $GUARD_PROBE_PORT) and CA (from $PKI_CA). ARGS become sys.argv[1:]. The whole run is
+# bounded by LUG_PY_TIMEOUT (default 60 s).
 guard_py() {
   local script
   script="$(cat)"
-  local run=(timeout -k 2 "${LUG_PY_TIMEOUT:-60}" python3 -c "$LUG_PY_PRELUDE
+  local run=(env "PYTHONPATH=$LUG_ROOT/tests${PYTHONPATH:+:$PYTHONPATH}"
+    timeout -k 2 "${LUG_PY_TIMEOUT:-60}" python3 -c "from support.guard_client import *
 $script" "$@")
   export GUARD_PORT="${GUARD_PORT:-0}" GUARD_PROBE_PORT="${GUARD_PROBE_PORT:-}" PKI_CA="${PKI_CA:-}" LUG_FIXTURES
-  # Started with & (a subshell): become `timeout` so that the PID the caller registers is
-  # the one that forwards the cleanup trap's SIGTERM to python.
+  # Started with & (a subshell): become `timeout` (env execs it) so that the PID the caller
+  # registers is the one that forwards the cleanup trap's SIGTERM to python.
   if [ "$BASHPID" != "$$" ]; then exec "${run[@]}"; fi
   "${run[@]}"
 }
-
-LUG_PY_PRELUDE='
-import json, os, socket, ssl, sys, time, warnings
-warnings.filterwarnings("ignore", category=DeprecationWarning)  # ssl.TLSVersion.TLSv1_1 on purpose
-HOST = "127.0.0.1"
-PORT = int(os.environ.get("GUARD_PORT", "0"))
-PROBE_PORT = int(os.environ.get("GUARD_PROBE_PORT") or "0")
-CA = os.environ.get("PKI_CA", "")
-
-def tls_context(alpn=("http/1.1",), cert=None, key=None, min_version=None, max_version=None, ciphers=None):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.load_verify_locations(CA)
-    if ciphers:
-        ctx.set_ciphers(ciphers)
-    if min_version is not None:
-        ctx.minimum_version = min_version
-    if max_version is not None:
-        ctx.maximum_version = max_version
-    if alpn:
-        ctx.set_alpn_protocols(list(alpn))
-    if cert:
-        ctx.load_cert_chain(cert, key)
-    return ctx
-
-def connect(timeout=10.0, port=None, **kwargs):
-    raw = socket.create_connection((HOST, port or PORT), timeout=timeout)
-    try:
-        return tls_context(**kwargs).wrap_socket(raw, server_hostname="localhost")
-    except BaseException:
-        raw.close()
-        raise
-
-def connect_plain(timeout=10.0, port=None):
-    return socket.create_connection((HOST, port or PORT), timeout=timeout)
-
-def request_bytes(method, path, body=b"", headers=None):
-    lines = [f"{method} {path} HTTP/1.1", "Host: localhost"]
-    for name, value in (headers or {}).items():
-        lines.append(f"{name}: {value}")
-    if body or method == "POST":
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-CLOSED_ERRORS = (ConnectionError, ssl.SSLError, ssl.SSLEOFError, OSError)
-
-def _recv(sock):
-    try:
-        return sock.recv(65536)
-    except (ssl.SSLZeroReturnError, ssl.SSLEOFError, ConnectionResetError, BrokenPipeError):
-        return b""
-
-def read_response(sock):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = _recv(sock)
-        if not chunk:
-            if not data:
-                return None
-            raise EOFError(f"connection closed inside the response head: {data[:200]!r}")
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = b""
-        while True:
-            while b"\r\n" not in rest:
-                chunk = _recv(sock)
-                if not chunk:
-                    raise EOFError("connection closed inside a chunked body")
-                rest += chunk
-            size_line, _, rest = rest.partition(b"\r\n")
-            size = int(size_line.split(b";")[0], 16)
-            while len(rest) < size + 2:
-                chunk = _recv(sock)
-                if not chunk:
-                    raise EOFError("connection closed inside a chunked body")
-                rest += chunk
-            body += rest[:size]
-            rest = rest[size + 2:]
-            if size == 0:
-                return status, headers, body
-    length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = _recv(sock)
-        if not chunk:
-            raise EOFError(f"connection closed after {len(rest)} of {length} body bytes")
-        rest += chunk
-    return status, headers, rest[:length]
-
-def wait_closed(sock, timeout):
-    start = time.monotonic()
-    data = b""
-    while True:
-        left = timeout - (time.monotonic() - start)
-        if left <= 0:
-            return False, time.monotonic() - start, data
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            return False, time.monotonic() - start, data
-        except CLOSED_ERRORS:
-            return True, time.monotonic() - start, data
-        if not chunk:
-            return True, time.monotonic() - start, data
-        data += chunk
-
-def review_body(name):
-    path = name if os.path.isfile(name) else os.path.join(os.environ["LUG_FIXTURES"], name)
-    with open(path, "rb") as f:
-        return f.read()
-'
 
 # check_sanitizer_reports
 # Under the asan preset a sanitizer report in any file of the run (the guard's stderr logs,

@@ -44,11 +44,13 @@ import http.client
 import json
 import os
 import random
-import ssl
 import sys
 import threading
 import time
 from urllib.parse import urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from support.https_client import JsonEndpoint, client_context  # noqa: E402 (after the path it is found on)
 
 FLAG_NAMESPACE = "longhorn-system"
 FLAG_NAME = "deleting-confirmation-flag"
@@ -151,46 +153,14 @@ def load_json(path: str):
         return json.load(handle)
 
 
-def client_context(ca: str) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.load_verify_locations(ca)
-    return context
-
-
 def host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     return parts.hostname, parts.port
 
 
-class StandinControl:
+def standin_control(url: str, context) -> JsonEndpoint:
     """The stand-in's /_standin/ control API over one kept-alive connection (one per thread)."""
-
-    def __init__(self, url: str, context: ssl.SSLContext):
-        self.host, self.port = host_port(url)
-        self.context = context
-        self.conn: http.client.HTTPSConnection | None = None
-
-    def call(self, method: str, path: str, body=None) -> tuple[int, object]:
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        for attempt in (1, 2):  # a kept-alive connection the stand-in closed: retry once
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=10)
-                self.conn.request(method, "/_standin/" + path, body=data, headers=headers)
-                response = self.conn.getresponse()
-                payload = response.read()
-                return response.status, (json.loads(payload) if payload else None)
-            except (OSError, http.client.HTTPException):
-                self.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+    return JsonEndpoint(url, context=context, keep_alive=True, base_path="/_standin/")
 
 
 class Run:
@@ -226,7 +196,7 @@ class Run:
 
     def flipper(self) -> None:
         rng = self.rng("flag")
-        control = StandinControl(self.args.standin_url, self.context)
+        control = standin_control(self.args.standin_url, self.context)
         try:
             while time.monotonic() < self.stop_at:
                 # Mostly quick changes; sometimes a long stretch of not-true, so that held
@@ -239,7 +209,7 @@ class Run:
         finally:
             control.close()
 
-    def write_flag(self, control: StandinControl, value: str | None) -> None:
+    def write_flag(self, control: JsonEndpoint, value: str | None) -> None:
         at = time.monotonic()
         if value is None:
             status, body = control.call("DELETE", FLAG_CONTROL_PATH)
@@ -257,7 +227,7 @@ class Run:
     TEMPTING_ROUNDS = 3
     TEMPTING_READ_DELAY_MS = 800
 
-    def tempting_phase(self, control: StandinControl) -> None:
+    def tempting_phase(self, control: JsonEndpoint) -> None:
         """Makes sure the run contains the case a guard reusing an earlier read gets wrong,
         whatever the seed and the machine's speed: with the flag true, every fresh read is
         slowed down; a review starts one, and another review arrives while it is in flight.
@@ -286,7 +256,7 @@ class Run:
 
     def fault_injector(self) -> None:
         rng = self.rng("faults")
-        control = StandinControl(self.args.standin_url, self.context)
+        control = standin_control(self.args.standin_url, self.context)
         try:
             while time.monotonic() < self.stop_at:
                 phase = weighted(rng, FAULT_PHASES)
@@ -411,7 +381,7 @@ class Run:
 
     def execute(self) -> list[dict]:
         """Runs everything; returns the stand-in's request log."""
-        control = StandinControl(self.args.standin_url, self.context)
+        control = standin_control(self.args.standin_url, self.context)
         control.call("DELETE", "faults")
         control.call("PUT", FLAG_CONTROL_PATH, {"value": "false"})
         control.call("DELETE", "reads")

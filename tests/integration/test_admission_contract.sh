@@ -63,6 +63,17 @@ check_allowed_unpatched() {
     '[true,false,false]' "$RESPONSE_BODY" "$1: allowed, no patch, no patchType"
 }
 
+# check_passed_through DESCRIPTION FILE API_VERSION: FILE, posted to /validate and to
+# /mutate, is answered as a review in API_VERSION that allows it unpatched.
+check_passed_through() {
+  local desc="$1" file="$2" api_version="$3" endpoint
+  for endpoint in validate mutate; do
+    post_review "/$endpoint" "$file"
+    check_review "$desc on /$endpoint" "$file" "$api_version"
+    check_allowed_unpatched "$desc on /$endpoint"
+  done
+}
+
 # check_admission_log FIXTURE ENDPOINT: exactly one "admission" line for the fixture's uid
 # on ENDPOINT, with the documented fields, agreeing with the response just received.
 check_admission_log() {
@@ -102,22 +113,14 @@ assert_eq "out-of-scope reviews are logged as allowed" 0 \
 # The same out-of-scope pod in a v1beta1 review is answered in v1beta1.
 jq '.apiVersion = "admission.k8s.io/v1beta1" | .request.uid = "9a0e1f2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"' \
   "$LUG_FIXTURES/other-pod.json" >"$LUG_WORK/other-pod-v1beta1.json"
-for endpoint in validate mutate; do
-  post_review "/$endpoint" "$LUG_WORK/other-pod-v1beta1.json"
-  check_review "out-of-scope v1beta1 review on /$endpoint" "$LUG_WORK/other-pod-v1beta1.json" admission.k8s.io/v1beta1
-  check_allowed_unpatched "out-of-scope v1beta1 review on /$endpoint"
-done
+check_passed_through "out-of-scope v1beta1 review" "$LUG_WORK/other-pod-v1beta1.json" admission.k8s.io/v1beta1
 
 # A DELETE has no object, only oldObject: out of scope too.
 jq '.request.operation = "DELETE" | .request.uid = "9a0e1f2b-3c4d-4e5f-8a6b-7c8d9e0f1a2c"
     | .request.oldObject = .request.object | .request.object = null
     | .request.options = {"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1"}' \
   "$LUG_FIXTURES/uninstall-pod-update.json" >"$LUG_WORK/uninstall-pod-delete.json"
-for endpoint in validate mutate; do
-  post_review "/$endpoint" "$LUG_WORK/uninstall-pod-delete.json"
-  check_review "DELETE of an uninstall pod on /$endpoint" "$LUG_WORK/uninstall-pod-delete.json" admission.k8s.io/v1
-  check_allowed_unpatched "DELETE of an uninstall pod on /$endpoint"
-done
+check_passed_through "DELETE of an uninstall pod" "$LUG_WORK/uninstall-pod-delete.json" admission.k8s.io/v1
 
 # --- in scope: /validate never allows while the flag cannot be read as "true" ------------
 # The guard may hold the request up to --max-hold; the API server's timeout is passed as it

@@ -41,6 +41,19 @@ generated_uid() {
   awk -F '\t' -v name="$1" '$1 == name { print $2 }' "$LUG_WORK/uids.tsv"
 }
 
+# generated_review_or_400 NAME...: each generated body $LUG_WORK/NAME.json, posted to
+# /validate and to /mutate, gets review_or_400 with the uid it was generated with.
+generated_review_or_400() {
+  local name endpoint uid
+  for name in "$@"; do
+    uid="$(generated_uid "$name")"
+    for endpoint in validate mutate; do
+      post_bytes "/$endpoint" "$LUG_WORK/$name.json" --max-time 20
+      review_or_400 "$name on /$endpoint" "$uid"
+    done
+  done
+}
+
 # --- 400: not JSON, or JSON that is not an AdmissionReview with a string request.uid ------
 printf '' >"$LUG_WORK/empty"
 printf 'not json at all' >"$LUG_WORK/not-json"
@@ -151,19 +164,16 @@ cases = {
     "object-array": lambda r: r["request"].__setitem__("object", [1, 2, 3]),
     "request-extra-nulls": lambda r: r["request"].update({"userInfo": None, "resource": None, "options": 0}),
 }
+uids = open(f"{sys.argv[2]}/uids.tsv", "a")
 for i, (name, mutate) in enumerate(cases.items()):
     r = json.loads(json.dumps(base))
     r["request"]["uid"] = f"6f2e1d0c-9b8a-4f7e-8d6c-5b4a3f2e{i:04d}"
     mutate(r)
     open(f"{sys.argv[2]}/wrong-{name}.json", "w").write(json.dumps(r))
+    uids.write(f"wrong-{name}\t{r['request']['uid']}\n")
 EOF
-for file in "$LUG_WORK"/wrong-*.json; do
-  uid="$(jq -r .request.uid "$file")"
-  for endpoint in validate mutate; do
-    post_bytes "/$endpoint" "$file" --max-time 20
-    review_or_400 "$(basename "$file" .json) on /$endpoint" "$uid"
-  done
-done
+mapfile -t wrong_types < <(cut -f 1 "$LUG_WORK/uids.tsv")
+generated_review_or_400 "${wrong_types[@]}"
 
 # --- deep nesting and big documents ------------------------------------------------------
 python3 - "$LUG_FIXTURES/uninstall-pod-kubectl.json" "$LUG_FIXTURES/other-pod.json" "$LUG_WORK" <<'EOF'
@@ -198,15 +208,8 @@ review["request"]["object"]["metadata"]["annotations"] = {"big": "y" * (6 * 1024
 open(f"{out}/big-string.json", "w").write(json.dumps(review))
 uids.write(f"big-string\t{review['request']['uid']}\n")
 EOF
-for name in deep-array-10000 deep-array-200000 deep-object-10000 deep-object-200000 \
-  deep-body-10000 deep-body-200000 deep-unclosed-10000 deep-unclosed-200000 big-many-keys big-string; do
-  file="$LUG_WORK/$name.json"
-  uid="$(generated_uid "$name")"
-  for endpoint in validate mutate; do
-    post_bytes "/$endpoint" "$file" --max-time 20
-    review_or_400 "$name on /$endpoint" "$uid"
-  done
-done
+generated_review_or_400 deep-array-10000 deep-array-200000 deep-object-10000 deep-object-200000 \
+  deep-body-10000 deep-body-200000 deep-unclosed-10000 deep-unclosed-200000 big-many-keys big-string
 
 # --- invalid UTF-8, escapes and control characters inside strings ------------------------
 python3 - "$LUG_FIXTURES/uninstall-pod-kubectl.json" "$LUG_FIXTURES/other-pod.json" "$LUG_WORK" <<'EOF'
@@ -242,15 +245,8 @@ for i, (name, (text, path, marker)) in enumerate(cases.items()):
     if name != "utf8-uid":
         uids.write(f"{name}\t{uid}\n")
 EOF
-for name in utf8-generate-name-inscope utf8-label-other utf8-overlong-other utf8-surrogate-bytes-other \
-  escaped-lone-surrogate-inscope utf8-namespace utf8-uid control-chars-inscope valid-unicode-other; do
-  file="$LUG_WORK/$name.json"
-  uid="$(generated_uid "$name")"
-  for endpoint in validate mutate; do
-    post_bytes "/$endpoint" "$file" --max-time 20
-    review_or_400 "$name on /$endpoint" "$uid"
-  done
-done
+generated_review_or_400 utf8-generate-name-inscope utf8-label-other utf8-overlong-other utf8-surrogate-bytes-other \
+  escaped-lone-surrogate-inscope utf8-namespace utf8-uid control-chars-inscope valid-unicode-other
 post_bytes /validate "$LUG_WORK/valid-unicode-other.json"
 assert_eq "valid non-ASCII UTF-8 in a name is an ordinary review" 200 "$HTTP_STATUS"
 assert_json .response.allowed true "$RESPONSE_BODY" "valid non-ASCII UTF-8, out of scope: allowed"
@@ -267,30 +263,12 @@ cases = {
     "bad-chunk-size": b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
     "space-before-colon": b"GET /healthz HTTP/1.1\r\nHost : localhost\r\n\r\n",
 }
-out = {}
-for name, raw in cases.items():
-    try:
-        s = connect(timeout=5)
-        s.sendall(raw)
-        r = read_response(s)
-        if r is None:
-            out[name] = "closed without an answer"
-            continue
-        status, headers, body = r
-        try:
-            code = json.loads(body).get("code")
-        except Exception:
-            code = "not JSON"
-        closed, _, _ = wait_closed(s, 5)
-        out[name] = f"{status} code={code} closed={closed}"
-    except Exception as e:
-        out[name] = f"error {type(e).__name__}: {e}"
-print(json.dumps(out))
+print(json.dumps({name: answer_then_close(raw) for name, raw in cases.items()}))
 EOF
 )"
 for name in header-without-colon control-bytes-in-method bad-version content-length-not-a-number \
   two-content-lengths bad-chunk-size space-before-colon; do
-  assert_eq "invalid HTTP ($name): 400 Status, then the connection closes" "400 code=400 closed=True" \
+  assert_eq "invalid HTTP ($name): 400 Status, then the connection closes" "400 code=400 closed=True more=False" \
     "$(jq -r --arg n "$name" '.[$n]' <<<"$invalid_http")"
 done
 assert_healthy "still serving after invalid HTTP"
@@ -308,25 +286,7 @@ cases = {
     "chunked-then-xchunked": head + b"Transfer-Encoding: chunked, xchunked\r\n\r\n" + smuggled,
     "gzip-then-chunked": head + b"Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" + smuggled,
 }
-out = {}
-for name, raw in cases.items():
-    try:
-        s = connect(timeout=5)
-        s.sendall(raw)
-        r = read_response(s)
-        if r is None:
-            out[name] = "closed without an answer"
-            continue
-        status, headers, body = r
-        try:
-            code = json.loads(body).get("code")
-        except Exception:
-            code = "not JSON"
-        closed, _, more = wait_closed(s, 5)
-        out[name] = f"{status} code={code} closed={closed} more={b'HTTP/1.1' in more}"
-    except Exception as e:
-        out[name] = f"error {type(e).__name__}: {e}"
-print(json.dumps(out))
+print(json.dumps({name: answer_then_close(raw) for name, raw in cases.items()}))
 EOF
 )"
 for name in xchunked identity chunked-then-xchunked; do

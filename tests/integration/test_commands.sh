@@ -53,15 +53,8 @@ reset_standin() {
 # The token as the kubelet mounts it: token -> ..data/token, ..data -> ..<version>/.
 # rotate_token swaps ..data atomically, as the kubelet's atomic writer does.
 token_dir="$LUG_WORK/serviceaccount"
-token_version=0
 rotate_token() {
-  token_version=$((token_version + 1))
-  local version="..v$token_version"
-  mkdir -p "$token_dir/$version"
-  printf '%s\n' "$1" >"$token_dir/$version/token"
-  ln -sfn "$version" "$token_dir/..data_tmp"
-  mv -T "$token_dir/..data_tmp" "$token_dir/..data"
-  [ -L "$token_dir/token" ] || ln -s ..data/token "$token_dir/token"
+  kubelet_publish "$token_dir" token=<(printf '%s\n' "$1")
 }
 rotate_token tok-1
 kube=(--kube-api "$API" --kube-ca-file "$PKI_CA" --kube-token-file "$token_dir/token")

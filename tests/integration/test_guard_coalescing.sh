@@ -37,17 +37,13 @@ check_fresh_answers() {
 held=50
 hold_for=3
 reset_reads
-post_concurrently "$LUG_WORK/fifty.json" "$held" "/validate?timeout=10s" uninstall-pod-kubectl.json \
-  "$LUG_WORK/fifty.ready" &
-register_pid $!
-driver=$!
-wait_for_content "$LUG_WORK/fifty.ready" 30 || fail "the $held reviews were sent"
+hold_concurrently fifty "$held" "/validate?timeout=10s" uninstall-pod-kubectl.json 30
 all_sent="$(cat "$LUG_WORK/fifty.ready")"
 sleep "$hold_for"
-if kill -0 "$driver" 2>/dev/null; then pass "$held reviews are still held after ${hold_for}s"; else fail "$held reviews are still held after ${hold_for}s"; fi
+if kill -0 "$HOLDER_PID" 2>/dev/null; then pass "$held reviews are still held after ${hold_for}s"; else fail "$held reviews are still held after ${hold_for}s"; fi
 flipped="$(monotonic_now)"  # just before the write: nothing can see "true" earlier
 set_flag true
-wait_pid_exit "$driver" 20
+wait_pid_exit "$HOLDER_PID" 20
 save_reads "$LUG_WORK/reads.json"
 assert_json '[.requests[] | [.error, .allowed]] | unique' '[[null,true]]' "$LUG_WORK/fifty.json" \
   "$held held reviews: all allowed once the flag reads true"
@@ -99,11 +95,7 @@ assert_seconds_between "slow reads: the second review waited for a whole read of
 many=100
 set_flag false
 reset_reads
-post_concurrently "$LUG_WORK/hundred.json" "$many" "/validate?timeout=10s" uninstall-pod-kubectl.json \
-  "$LUG_WORK/hundred.ready" &
-register_pid $!
-driver=$!
-wait_for_content "$LUG_WORK/hundred.ready" 30 || fail "the $many reviews were sent"
+hold_concurrently hundred "$many" "/validate?timeout=10s" uninstall-pod-kubectl.json 30
 sleep 0.5  # every request has reached the guard and is held
 : >"$LUG_WORK/probes.txt"
 for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -118,7 +110,7 @@ slowest="$(awk '{ if ($3 > max) max = $3 } END { printf "%.3f", max }' "$LUG_WOR
 assert_eq "while $many reviews are held: 20 probes all answered 200" 20 "$(awk '$2 == 200' "$LUG_WORK/probes.txt" | wc -l | tr -d ' ')"
 assert_seconds_between "while $many reviews are held: the slowest /healthz or out-of-scope review" 0 1 "$slowest"
 set_flag true
-wait_pid_exit "$driver" 20
+wait_pid_exit "$HOLDER_PID" 20
 save_reads "$LUG_WORK/reads.json"
 assert_eq "the $many reviews were still held while the probes ran" true \
   "$(jq --argjson p "$probes_done" '[.requests[].recv] | min > $p' "$LUG_WORK/hundred.json")"

@@ -104,10 +104,7 @@ assert_seconds_between "--max-hold 2s, ?timeout=2s: the hold ends 0.5 s before t
   1.45 1.99 "$BG_SECONDS"
 
 # --max-held 3: three holds at once fill it; a fourth is denied at once.
-post_concurrently "$LUG_WORK/held.json" 3 "/validate?timeout=10s" uninstall-pod-kubectl.json "$LUG_WORK/held.ready" &
-register_pid $!
-held_pid=$!
-wait_for_content "$LUG_WORK/held.ready" 20 || fail "the three held reviews were sent"
+hold_concurrently held 3 "/validate?timeout=10s" uninstall-pod-kubectl.json 20
 reset_reads
 wait_for_reads 1  # the guard is reading for them: they are held, with about 2 s left
 sleep 0.2
@@ -119,7 +116,7 @@ assert_json '[.response.uid, .response.allowed, .response.status.code, .response
 assert_seconds_between "--max-held 3: the fourth is denied at once, not held" 0 1 "$BG_SECONDS"
 assert_contains "--max-held 3: the message names the limit and says the Job retries" \
   "already holding 3 pods (its --max-held limit)" "$(json_value .response.status.message "$BG_BODY")"
-wait_pid_exit "$held_pid" 20
+wait_pid_exit "$HOLDER_PID" 20
 assert_json '[.requests[] | [.error, .allowed, .code]] | unique' '[[null,false,403]]' "$LUG_WORK/held.json" \
   "--max-held 3: the three held reviews were held to their deadline and denied for the flag"
 assert_eq "--max-held 3: the fourth was denied while the three were still held" true \

@@ -13,15 +13,8 @@ setup_guard_test "$@"
 # The token as the kubelet mounts it: token -> ..data/token, ..data -> ..<version>/.
 # swap_token writes a new version and swaps ..data atomically, as its atomic writer does.
 token_dir="$LUG_WORK/serviceaccount"
-token_version=0
 swap_token() {
-  token_version=$((token_version + 1))
-  local version="..v$token_version"
-  mkdir -p "$token_dir/$version"
-  printf '%s\n' "$1" >"$token_dir/$version/token"
-  ln -sfn "$version" "$token_dir/..data_tmp"
-  mv -T "$token_dir/..data_tmp" "$token_dir/..data"
-  [ -L "$token_dir/token" ] || ln -s ..data/token "$token_dir/token"
+  kubelet_publish "$token_dir" token=<(printf '%s\n' "$1")
 }
 # accept_only TOKEN: the stand-in accepts TOKEN and nothing else.
 accept_only() {
@@ -45,7 +38,7 @@ expect_allowed "with the first token"
 
 # In place, the same length: only the modification time and the content change.
 accept_only other-token
-printf 'other-token\n' >"$token_dir/..v1/token"
+printf 'other-token\n' >"$token_dir/..data/token"
 expect_allowed "after the token file was rewritten in place"
 
 # The kubelet's way: a new directory and an atomic swap of ..data; a longer token.

@@ -6,9 +6,24 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_test "$@"
 gen_test_pki "$LUG_WORK/pki" || finish
 
+# start_client NAME [ARGS...] <<'EOF' ... EOF
+# Runs the guard_py script from stdin in the background with $LUG_WORK/NAME.ready (the
+# script creates it once its connection is where the case needs it) and ARGS as arguments,
+# its output in $LUG_WORK/NAME.json. Sets CLIENT_PID; returns 1 when the ready file does not
+# appear within 10 s.
+start_client() {
+  local name="$1" script
+  shift
+  script="$(cat)"
+  guard_py "$LUG_WORK/$name.ready" "$@" >"$LUG_WORK/$name.json" <<<"$script" &
+  CLIENT_PID=$!
+  register_pid "$CLIENT_PID"
+  wait_for_file "$LUG_WORK/$name.ready" 10
+}
+
 # --- (a) an idle keep-alive connection is closed and the server exits 0 quickly ----------
 if start_guard; then
-  guard_py "$LUG_WORK/idle.ready" >"$LUG_WORK/idle.json" <<'EOF' &
+  if start_client idle <<'EOF'; then
 s = connect(timeout=30)
 s.sendall(request_bytes("POST", "/validate", review_body("other-pod.json"), {"Content-Type": "application/json"}))
 status, headers, _ = read_response(s)
@@ -16,13 +31,10 @@ open(sys.argv[1], "w").close()
 closed, seconds, data = wait_closed(s, 15)
 print(json.dumps({"status": status, "closed": closed, "seconds": round(seconds, 2), "extra": data.decode("latin-1")}))
 EOF
-  client=$!
-  register_pid "$client"
-  if wait_for_file "$LUG_WORK/idle.ready" 10; then
     stop_guard TERM 10
     assert_eq "(a) idle keep-alive open: exits 0 on SIGTERM" 0 "$GUARD_EXIT"
     assert_seconds_between "(a) idle keep-alive open: exits within 5 s" 0 5 "$GUARD_STOP_SECONDS"
-    wait "$client"
+    wait "$CLIENT_PID"
     result="$(cat "$LUG_WORK/idle.json")"
     assert_eq "(a) the idle client had been served" 200 "$(jq -r .status <<<"$result")"
     assert_eq "(a) the server closed the idle keep-alive connection" true "$(jq -r .closed <<<"$result")"
@@ -34,7 +46,7 @@ fi
 
 # --- (b) an in-flight request is answered with Connection: close, then exit 0 -----------
 if start_guard; then
-  guard_py "$LUG_WORK/inflight.ready" "$LUG_WORK/inflight.go" >"$LUG_WORK/inflight.json" <<'EOF' &
+  if start_client inflight "$LUG_WORK/inflight.go" <<'EOF'; then
 body = review_body("other-pod.json")
 half = len(body) // 2
 s = connect(timeout=30)
@@ -57,9 +69,6 @@ except Exception as e:
     out = {"error": f"{type(e).__name__}: {e}"}
 print(json.dumps(out))
 EOF
-  client=$!
-  register_pid "$client"
-  if wait_for_file "$LUG_WORK/inflight.ready" 10; then
     sleep 0.3
     start="$(now_us)"
     kill -TERM "$GUARD_PID"
@@ -69,7 +78,7 @@ EOF
     assert_eq "(b) after SIGTERM a new connection is not served" 000 "$refused"
     assert_true "(b) the server is still running while a request is in flight" kill -0 "$GUARD_PID"
     touch "$LUG_WORK/inflight.go"
-    wait "$client"
+    wait "$CLIENT_PID"
     result="$(cat "$LUG_WORK/inflight.json")"
     assert_eq "(b) the in-flight request is answered 200 with Connection: close" \
       '{"status":200,"connection":"close","uid":"705ab4f5-6393-11e8-b7cc-42010a800002","closed_after":true}' \
@@ -94,20 +103,17 @@ fi
 
 # --- (d) a connection that never sends a request does not delay the exit ------------------
 if start_guard; then
-  guard_py "$LUG_WORK/silent.ready" >"$LUG_WORK/silent.json" <<'EOF' &
+  if start_client silent <<'EOF'; then
 s = connect(timeout=30)
 open(sys.argv[1], "w").close()
 closed, seconds, data = wait_closed(s, 15)
 print(json.dumps({"closed": closed, "seconds": round(seconds, 2)}))
 EOF
-  client=$!
-  register_pid "$client"
-  if wait_for_file "$LUG_WORK/silent.ready" 10; then
     sleep 0.3
     stop_guard TERM 10
     assert_eq "(d) a silent TLS connection open: exits 0 on SIGTERM" 0 "$GUARD_EXIT"
     assert_seconds_between "(d) a silent TLS connection open: exits within 5 s" 0 5 "$GUARD_STOP_SECONDS"
-    wait "$client"
+    wait "$CLIENT_PID"
     assert_eq "(d) the silent connection was closed" true "$(jq -r .closed "$LUG_WORK/silent.json")"
   else
     fail "(d) the silent client connected" "$(cat "$LUG_WORK/silent.json" 2>/dev/null)"
@@ -116,7 +122,7 @@ fi
 
 # --- (e) --shutdown-grace bounds the wait for a stuck request ------------------------------
 if start_guard --shutdown-grace 2s; then
-  guard_py "$LUG_WORK/stuck.ready" >"$LUG_WORK/stuck.json" <<'EOF' &
+  if start_client stuck <<'EOF'; then
 body = review_body("other-pod.json")
 s = connect(timeout=30)
 s.sendall(request_bytes("POST", "/validate", body, {"Content-Type": "application/json"})[:-100])
@@ -124,15 +130,12 @@ open(sys.argv[1], "w").close()
 closed, seconds, data = wait_closed(s, 15)
 print(json.dumps({"closed": closed, "seconds": round(seconds, 2)}))
 EOF
-  client=$!
-  register_pid "$client"
-  if wait_for_file "$LUG_WORK/stuck.ready" 10; then
     sleep 0.3
     stop_guard TERM 15
     assert_ne "(e) --shutdown-grace 2s with a stuck request: the server exits" timeout "$GUARD_EXIT"
     assert_seconds_between "(e) --shutdown-grace 2s with a stuck request: exits after about 2 s" 1.5 5 "$GUARD_STOP_SECONDS"
     echo "# (e) exit code after the grace period ran out: $GUARD_EXIT"
-    wait "$client"
+    wait "$CLIENT_PID"
     assert_eq "(e) the stuck connection was closed" true "$(jq -r .closed "$LUG_WORK/stuck.json")"
   else
     fail "(e) the stuck client connected" "$(cat "$LUG_WORK/stuck.json" 2>/dev/null)"

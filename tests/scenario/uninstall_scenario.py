@@ -40,7 +40,6 @@ import http.client
 import json
 import os
 import random
-import ssl
 import shutil
 import subprocess
 import sys
@@ -48,7 +47,10 @@ import tempfile
 import threading
 import time
 import uuid
-from urllib.parse import urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from support import json_patch  # noqa: E402 (after the path it is found on)
+from support.https_client import JsonEndpoint  # noqa: E402
 
 # Where the injected init container expects the binary, and where the kubelet mounts the
 # service-account token and CA it would use in a cluster (see webhook/guard/init_container.hpp).
@@ -75,42 +77,6 @@ GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 
 def log(line: str) -> None:
     print(line, flush=True)
-
-
-# --------------------------------------------------------------------------
-# HTTPS with JSON bodies
-# --------------------------------------------------------------------------
-
-class Endpoint:
-    """An HTTPS server verified against one CA, spoken to with JSON."""
-
-    def __init__(self, url: str, ca_file: str, token: str | None = None):
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname, parts.port or 443
-        self.context = ssl.create_default_context(cafile=ca_file)
-        self.token = token
-
-    def call(self, method: str, target: str, body: object = None,
-             limit_s: float = API_CALL_LIMIT_S) -> tuple[int, object]:
-        connection = http.client.HTTPSConnection(self.host, self.port, context=self.context,
-                                                 timeout=limit_s)
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        try:
-            connection.request(method, target, body=data, headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
-        finally:
-            connection.close()
-        try:
-            return response.status, json.loads(raw) if raw else None
-        except json.JSONDecodeError:
-            return response.status, raw.decode(errors="replace")
 
 
 class ScenarioError(Exception):
@@ -142,7 +108,7 @@ class SettingRef:
 class Cluster:
     """The Kubernetes API stand-in: the user's writes, and longhorn-manager's cached reads."""
 
-    def __init__(self, api: Endpoint, control: Endpoint, setting: SettingRef):
+    def __init__(self, api: JsonEndpoint, control: JsonEndpoint, setting: SettingRef):
         self.api, self.control, self.setting = api, control, setting
 
     def set_flag(self, value: str) -> None:
@@ -173,57 +139,6 @@ def parse_go_bool(value: object) -> bool:
 
 
 # --------------------------------------------------------------------------
-# JSON patch (RFC 6902), as the API server applies a mutating webhook's answer
-# --------------------------------------------------------------------------
-
-def _pointer_tokens(pointer: str) -> list[str]:
-    if pointer == "":
-        return []
-    if not pointer.startswith("/"):
-        raise ScenarioError(f"bad JSON pointer {pointer!r}")
-    return [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
-
-
-def _parent(document: object, pointer: str) -> tuple[object, str]:
-    tokens = _pointer_tokens(pointer)
-    if not tokens:
-        raise ScenarioError("patching the whole document is not supported")
-    node = document
-    for token in tokens[:-1]:
-        node = node[int(token)] if isinstance(node, list) else node[token]
-    return node, tokens[-1]
-
-
-def apply_json_patch(document: object, operations: list[dict]) -> object:
-    result = copy.deepcopy(document)
-    for operation in operations:
-        op, path = operation.get("op"), operation.get("path", "")
-        parent, key = _parent(result, path)
-        if op == "add":
-            value = copy.deepcopy(operation["value"])
-            if isinstance(parent, list):
-                parent.insert(len(parent) if key == "-" else int(key), value)
-            else:
-                parent[key] = value
-        elif op == "replace":
-            if isinstance(parent, list):
-                parent[int(key)] = copy.deepcopy(operation["value"])
-            elif key not in parent:
-                raise ScenarioError(f"replace of a missing member {path}")
-            else:
-                parent[key] = copy.deepcopy(operation["value"])
-        elif op == "remove":
-            del parent[int(key) if isinstance(parent, list) else key]
-        elif op == "test":
-            actual = parent[int(key)] if isinstance(parent, list) else parent.get(key)
-            if actual != operation.get("value"):
-                raise ScenarioError(f"patch test failed at {path}")
-        else:
-            raise ScenarioError(f"unsupported patch operation {op!r}")
-    return result
-
-
-# --------------------------------------------------------------------------
 # The Job controller, with the API server's admission chain in front of it
 # --------------------------------------------------------------------------
 
@@ -237,7 +152,7 @@ class Admission:
 class JobController:
     """Creates the uninstall Job's pod as kube-controller-manager would, through the webhooks."""
 
-    def __init__(self, guard: Endpoint, review_template: dict):
+    def __init__(self, guard: JsonEndpoint, review_template: dict):
         self.guard = guard
         self.review_template = review_template
 
@@ -250,7 +165,7 @@ class JobController:
     def _webhook(self, path: str, pod: dict) -> dict:
         review = self._review(pod)
         status, body = self.guard.call("POST", f"{path}?timeout={WEBHOOK_TIMEOUT}", review,
-                                       limit_s=WEBHOOK_CALL_LIMIT_S)
+                                       timeout=WEBHOOK_CALL_LIMIT_S)
         body = expect_ok(f"POST {path}", status, body)
         response = body.get("response") if isinstance(body, dict) else None
         if not isinstance(response, dict) or response.get("uid") != review["request"]["uid"]:
@@ -265,7 +180,7 @@ class JobController:
             raise ScenarioError(f"/mutate returned no patch for the uninstall pod: {response}")
         if response.get("patchType") != "JSONPatch":
             raise ScenarioError(f"/mutate patchType is {response.get('patchType')!r}")
-        return apply_json_patch(pod, json.loads(base64.b64decode(response["patch"])))
+        return json_patch.apply(pod, json.loads(base64.b64decode(response["patch"])))
 
     def create_pod(self, template: dict, job_started: float) -> Admission:
         """Mutating then validating admission; a denied creation is retried with backoff and
@@ -515,10 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.token_file, encoding="utf-8") as handle:
         token = handle.read().strip()
 
-    cluster = Cluster(api=Endpoint(args.api, args.ca_file, token),
-                      control=Endpoint(args.api, args.ca_file),
+    cluster = Cluster(api=JsonEndpoint(args.api, args.ca_file, token=token, timeout=API_CALL_LIMIT_S),
+                      control=JsonEndpoint(args.api, args.ca_file, timeout=API_CALL_LIMIT_S),
                       setting=SettingRef(review["request"]["namespace"], args.setting))
-    jobs = JobController(Endpoint(args.guard_url, args.ca_file), review)
+    jobs = JobController(JsonEndpoint(args.guard_url, args.ca_file, timeout=API_CALL_LIMIT_S), review)
     volumes_dir = tempfile.mkdtemp(prefix="lug-scenario-volumes.")
     kubelet = LocalKubelet(args.guard_binary, args.supervisor_binary, args.api, args.ca_file, args.token_file,
                            args.init_limit_s, volumes_dir)

@@ -1,9 +1,7 @@
 #include "pki_fixtures.hpp"
 
 #include <atomic>
-#include <fstream>
 #include <memory>
-#include <random>
 #include <stdexcept>
 
 #include <openssl/bio.h>
@@ -70,43 +68,6 @@ std::string serial_of(const std::string& certificate_pem) {
   std::string text(hex);
   OPENSSL_free(hex);
   return text;
-}
-
-temp_dir::temp_dir() {
-  std::random_device random;
-  path_ = std::filesystem::temp_directory_path() / ("lug-unit-" + std::to_string(random()) + std::to_string(random()));
-  std::filesystem::create_directories(path_);
-}
-
-temp_dir::~temp_dir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  check(static_cast<bool>(out), "write file");
-}
-
-secret_volume::secret_volume(std::filesystem::path root) : root_(std::move(root)) {
-  std::filesystem::create_directories(root_);
-}
-
-void secret_volume::publish(const pem_pair& pair) {
-  const std::string previous = generation_ == 0 ? "" : "..2026_01_01_00_00_0" + std::to_string(generation_);
-  const std::string next = "..2026_01_01_00_00_0" + std::to_string(++generation_);
-  std::filesystem::create_directory(root_ / next);
-  write_file(root_ / next / "tls.crt", pair.certificate);
-  write_file(root_ / next / "tls.key", pair.private_key);
-  std::filesystem::create_directory_symlink(next, root_ / "..data_tmp");
-  std::filesystem::rename(root_ / "..data_tmp", root_ / "..data");  // rename(2): atomic
-  if (generation_ == 1) {
-    std::filesystem::create_symlink("..data/tls.crt", certificate());
-    std::filesystem::create_symlink("..data/tls.key", private_key());
-  } else {
-    std::filesystem::remove_all(root_ / previous);
-  }
 }
 
 }  // namespace lug::test

@@ -4,20 +4,21 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <random>
 #include <string>
 
 #include "admission/base64.hpp"
 #include "kube/cluster_config.hpp"
 #include "kube/kubeconfig.hpp"
+#include "test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using lug::kube::cluster_config;
 using lug::kube::config_error;
+using lug::test::contains;
+using lug::test::temp_dir;
 
 const std::string ca_pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 const std::string other_ca_pem = "-----BEGIN CERTIFICATE-----\nMIIBother\n-----END CERTIFICATE-----\n";
@@ -25,25 +26,6 @@ const std::string cert_pem = "-----BEGIN CERTIFICATE-----\nMIIBclient\n-----END 
 const std::string key_pem = "-----BEGIN PRIVATE KEY-----\nMIIBkey\n-----END PRIVATE KEY-----\n";
 
 std::string base64(const std::string& bytes) { return lug::admission::base64_encode(bytes); }
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("lug-kube-config-" + std::to_string(random()) + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path file = path / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-};
 
 // Sets (or, with nullopt, unsets) an environment variable for one test, then restores it.
 class scoped_env {
@@ -80,7 +62,34 @@ std::string error_of(auto&& load) {
   return "(no error)";
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+// What load_in_cluster sees in a pod: the service-account directory's token and ca.crt
+// (absent when nullopt) and the KUBERNETES_SERVICE_* variables the kubelet sets. The
+// defaults are a working pod; each test names what differs.
+struct pod_view {
+  std::optional<std::string> token = "sa-token";
+  std::optional<std::string> ca = ca_pem;
+  std::optional<std::string> host = "10.96.0.1";
+  std::string port = "443";
+};
+
+class in_cluster_pod {
+ public:
+  explicit in_cluster_pod(const pod_view& view)
+      : host_("KUBERNETES_SERVICE_HOST", view.host), port_("KUBERNETES_SERVICE_PORT", view.port) {
+    if (view.token) dir.write("token", *view.token);
+    if (view.ca) dir.write("ca.crt", *view.ca);
+  }
+  cluster_config load() const { return lug::kube::load_in_cluster(dir.path()); }
+  std::string error() const {
+    return error_of([&] { load(); });
+  }
+
+  temp_dir dir;
+
+ private:
+  scoped_env host_;
+  scoped_env port_;
+};
 
 // A kubeconfig with one context "ctx" joining cluster "c" and user "u", whose bodies are given.
 std::string kubeconfig(const std::string& cluster_body, const std::string& user_body,
@@ -156,16 +165,11 @@ TEST_SUITE("api server url") {
 
 TEST_SUITE("in-cluster config") {
   TEST_CASE("the service account directory and KUBERNETES_SERVICE_* give host, port, token file and CA") {
-    temp_dir dir;
-    dir.write("token", "sa-token\n");
-    dir.write("ca.crt", ca_pem);
-    scoped_env host("KUBERNETES_SERVICE_HOST", "10.96.0.1");
-    scoped_env port("KUBERNETES_SERVICE_PORT", "443");
-
-    const auto config = lug::kube::load_in_cluster(dir.path);
+    const in_cluster_pod pod({.token = "sa-token\n"});
+    const auto config = pod.load();
     CHECK(config.host == "10.96.0.1");
     CHECK(config.port == 443);
-    CHECK(config.token_file == dir.path / "token");
+    CHECK(config.token_file == pod.dir / "token");
     CHECK(config.ca_pem == ca_pem);
     CHECK(config.verify_name() == "10.96.0.1");
     CHECK(contains(config.source, "in-cluster"));
@@ -174,62 +178,36 @@ TEST_SUITE("in-cluster config") {
   }
 
   TEST_CASE("an IPv6 service host is used as an address and bracketed in the URL") {
-    temp_dir dir;
-    dir.write("token", "sa-token");
-    dir.write("ca.crt", ca_pem);
-    scoped_env host("KUBERNETES_SERVICE_HOST", "fd00:10:96::1");
-    scoped_env port("KUBERNETES_SERVICE_PORT", "443");
-    const auto config = lug::kube::load_in_cluster(dir.path);
+    const auto config = in_cluster_pod({.host = "fd00:10:96::1"}).load();
     CHECK(config.host == "fd00:10:96::1");
     CHECK(config.server_url() == "https://[fd00:10:96::1]:443");
   }
 
   TEST_CASE("outside a pod the error says which variables are missing and what to pass instead") {
-    temp_dir dir;
-    scoped_env host("KUBERNETES_SERVICE_HOST", std::nullopt);
-    scoped_env port("KUBERNETES_SERVICE_PORT", "443");
-    const auto message = error_of([&] { lug::kube::load_in_cluster(dir.path); });
+    const auto message = in_cluster_pod({.token = std::nullopt, .ca = std::nullopt, .host = std::nullopt}).error();
     CHECK(contains(message, "KUBERNETES_SERVICE_HOST"));
     CHECK(contains(message, "--kubeconfig"));
   }
 
   TEST_CASE("a missing service account token names the file and automountServiceAccountToken") {
-    temp_dir dir;
-    dir.write("ca.crt", ca_pem);
-    scoped_env host("KUBERNETES_SERVICE_HOST", "10.96.0.1");
-    scoped_env port("KUBERNETES_SERVICE_PORT", "443");
-    const auto message = error_of([&] { lug::kube::load_in_cluster(dir.path); });
-    CHECK(contains(message, (dir.path / "token").string()));
+    const in_cluster_pod pod({.token = std::nullopt});
+    const auto message = pod.error();
+    CHECK(contains(message, (pod.dir / "token").string()));
     CHECK(contains(message, "automountServiceAccountToken"));
   }
 
   TEST_CASE("an empty service account token is rejected") {
-    temp_dir dir;
-    dir.write("token", " \n");
-    dir.write("ca.crt", ca_pem);
-    scoped_env host("KUBERNETES_SERVICE_HOST", "10.96.0.1");
-    scoped_env port("KUBERNETES_SERVICE_PORT", "443");
-    CHECK(contains(error_of([&] { lug::kube::load_in_cluster(dir.path); }), "is empty"));
+    CHECK(contains(in_cluster_pod({.token = " \n"}).error(), "is empty"));
   }
 
   TEST_CASE("a CA file without a PEM certificate is rejected naming the file") {
-    temp_dir dir;
-    dir.write("token", "sa-token");
-    dir.write("ca.crt", "not a certificate");
-    scoped_env host("KUBERNETES_SERVICE_HOST", "10.96.0.1");
-    scoped_env port("KUBERNETES_SERVICE_PORT", "443");
-    const auto message = error_of([&] { lug::kube::load_in_cluster(dir.path); });
+    const auto message = in_cluster_pod({.ca = "not a certificate"}).error();
     CHECK(contains(message, "ca.crt"));
     CHECK(contains(message, "CERTIFICATE"));
   }
 
   TEST_CASE("a port that is not a number is rejected naming KUBERNETES_SERVICE_PORT") {
-    temp_dir dir;
-    dir.write("token", "sa-token");
-    dir.write("ca.crt", ca_pem);
-    scoped_env host("KUBERNETES_SERVICE_HOST", "10.96.0.1");
-    scoped_env port("KUBERNETES_SERVICE_PORT", "https");
-    CHECK(contains(error_of([&] { lug::kube::load_in_cluster(dir.path); }), "KUBERNETES_SERVICE_PORT"));
+    CHECK(contains(in_cluster_pod({.port = "https"}).error(), "KUBERNETES_SERVICE_PORT"));
   }
 }
 
@@ -251,7 +229,7 @@ TEST_SUITE("config from flags") {
     temp_dir dir;
     const auto token = dir.write("token", "t");
     const auto message =
-        error_of([&] { lug::kube::load_from_flags("https://127.0.0.1:6443", dir.path / "missing.pem", token); });
+        error_of([&] { lug::kube::load_from_flags("https://127.0.0.1:6443", dir / "missing.pem", token); });
     CHECK(contains(message, "missing.pem"));
     CHECK(contains(message, "CA bundle"));
   }
@@ -311,7 +289,7 @@ TEST_SUITE("kubeconfig") {
     CHECK(config.ca_pem == ca_pem);
     CHECK(config.client_certificate_pem == cert_pem);
     CHECK(config.client_key_pem == key_pem);
-    CHECK(fs::equivalent(config.token_file, dir.path / "certs/token"));
+    CHECK(fs::equivalent(config.token_file, dir / "certs/token"));
     CHECK(contains(config.ca_source, "ca.pem"));
   }
 
@@ -449,6 +427,6 @@ TEST_SUITE("kubeconfig") {
 
   TEST_CASE("a missing kubeconfig file is named in the error") {
     temp_dir dir;
-    CHECK(contains(error_of([&] { lug::kube::load_kubeconfig(dir.path / "nope"); }), "nope"));
+    CHECK(contains(error_of([&] { lug::kube::load_kubeconfig(dir / "nope"); }), "nope"));
   }
 }

@@ -1,19 +1,18 @@
 // Choosing how to reach the API server, and which Setting to read, from command-line flags.
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "cli/flags.hpp"
 #include "cli/kube_flags.hpp"
 #include "cli/setting_flags.hpp"
+#include "test_support.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
+using lug::test::contains;
+using lug::test::temp_dir;
 
 cxxopts::ParseResult parse(std::vector<std::string> args) {
   cxxopts::Options options("test");
@@ -36,24 +35,6 @@ std::string usage_error_of(const std::vector<std::string>& args) {
   return "(no error)";
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("lug-kube-flags-" + std::to_string(random()) + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
 
 }  // namespace
 

@@ -49,6 +49,14 @@ coalescer make(net::io_context& io, fake_api& api, clock_type::duration max_read
   return coalescer(io.get_executor(), [&api](clock_type::time_point d) { return api.read(d); }, max_read);
 }
 
+// Runs one waiter asking `reads` for `wanted` until `io` has nothing left to do; what it got.
+coalescer::outcome lone_waiter(net::io_context& io, coalescer& reads, coalescer::request wanted) {
+  coalescer::outcome got;
+  net::co_spawn(io, [&]() -> net::awaitable<void> { got = co_await reads.next_read(wanted); }, net::detached);
+  io.run();
+  return got;
+}
+
 }  // namespace
 
 TEST_SUITE("coalescing fresh reads") {
@@ -57,11 +65,7 @@ TEST_SUITE("coalescing fresh reads") {
     fake_api api{io};
     auto reads = make(io, api);
     const auto arrived = clock_type::now();
-    coalescer::outcome got;
-    net::co_spawn(io, [&]() -> net::awaitable<void> {
-      got = co_await reads.next_read({arrived, arrived, arrived + 1s});
-    }, net::detached);
-    io.run();
+    const auto got = lone_waiter(io, reads, {arrived, arrived, arrived + 1s});
     REQUIRE(got.what == coalescer::outcome::kind::read);
     CHECK(got.result->started > arrived);
     CHECK(got.read_started > arrived);
@@ -145,11 +149,7 @@ TEST_SUITE("coalescing fresh reads") {
     fake_api api{io};
     auto reads = make(io, api);
     const auto arrived = clock_type::now();
-    coalescer::outcome got;
-    net::co_spawn(io, [&]() -> net::awaitable<void> {
-      got = co_await reads.next_read({arrived, arrived + 50ms, arrived + 1s});
-    }, net::detached);
-    io.run();
+    const auto got = lone_waiter(io, reads, {arrived, arrived + 50ms, arrived + 1s});
     REQUIRE(got.what == coalescer::outcome::kind::read);
     CHECK(got.read_started >= arrived + 50ms);
   }
@@ -255,10 +255,8 @@ TEST_SUITE("coalescing fresh reads") {
           co_return fake_read{};
         },
         1s);
-    coalescer::outcome got;
     const auto t = clock_type::now();
-    net::co_spawn(io, [&]() -> net::awaitable<void> { got = co_await reads.next_read({t, t, t + 1s}); }, net::detached);
-    io.run();
+    const auto got = lone_waiter(io, reads, {t, t, t + 1s});
     CHECK(got.what == coalescer::outcome::kind::read);
     CHECK_FALSE(got.result.has_value());
     CHECK(got.failure == "api exploded");

@@ -6,6 +6,7 @@
 
 #include "guard/quoted_value.hpp"
 #include "guard/setting_reader.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -15,6 +16,7 @@ using lug::guard::interpret_response;
 using lug::guard::read_mode;
 using lug::guard::read_outcome;
 using lug::guard::setting_read;
+using lug::test::contains;
 
 // What every read in these tests asks for: the defaults, longhorn-system/deleting-confirmation-flag.
 const lug::guard::setting_ref wanted{};
@@ -32,8 +34,6 @@ const std::string not_found_object =
 const std::string not_found_resource =
     R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
     R"("message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404})";
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "supervisor/marker_scanner.hpp"
 #include "supervisor/retry_rule.hpp"
@@ -19,6 +21,13 @@ marker_scanner longhorn_scanner() {
   return marker_scanner({lug::supervisor::flag_refusal_marker, lug::supervisor::uninstall_started_marker});
 }
 
+// A scanner that was fed `reads`, one scan() each, as the pipe delivered them.
+marker_scanner scanned(std::initializer_list<std::string_view> reads) {
+  auto scanner = longhorn_scanner();
+  for (const auto read : reads) scanner.scan(read);
+  return scanner;
+}
+
 // Feeds text in pieces of `piece` bytes.
 marker_scanner scanned_in_pieces(const std::string& text, std::size_t piece) {
   auto scanner = longhorn_scanner();
@@ -30,21 +39,18 @@ marker_scanner scanned_in_pieces(const std::string& text, std::size_t piece) {
 
 TEST_SUITE("the marker scanner watches output as it passes") {
   TEST_CASE("finds the refusal inside a logrus line, and nothing else") {
-    auto scanner = longhorn_scanner();
-    scanner.scan(refusal);
+    const auto scanner = scanned({refusal});
     CHECK(scanner.seen(0));
     CHECK_FALSE(scanner.seen(1));
   }
   TEST_CASE("finds both markers in one read") {
-    auto scanner = longhorn_scanner();
-    scanner.scan(started + refusal);
+    const auto scanner = scanned({started + refusal});
     CHECK(scanner.seen(0));
     CHECK(scanner.seen(1));
   }
   TEST_CASE("sees nothing in unrelated output") {
-    auto scanner = longhorn_scanner();
-    scanner.scan("level=fatal msg=\"failed to check deleting-confirmation-flag setting: not found\"\n");
-    scanner.scan("Uninstalling..");
+    const auto scanner =
+        scanned({"level=fatal msg=\"failed to check deleting-confirmation-flag setting: not found\"\n", "Uninstalling.."});
     CHECK_FALSE(scanner.seen(0));
     CHECK_FALSE(scanner.seen(1));
   }
@@ -60,10 +66,7 @@ TEST_SUITE("the marker scanner watches output as it passes") {
     // Every split point of the refusal into two reads.
     for (std::size_t split = 0; split <= refusal.size(); ++split) {
       CAPTURE(split);
-      auto scanner = longhorn_scanner();
-      scanner.scan(std::string_view(refusal).substr(0, split));
-      scanner.scan(std::string_view(refusal).substr(split));
-      CHECK(scanner.seen(0));
+      CHECK(scanned({std::string_view(refusal).substr(0, split), std::string_view(refusal).substr(split)}).seen(0));
     }
   }
   TEST_CASE("finds a marker deep inside a line far longer than any buffer, read in pieces") {
@@ -76,23 +79,15 @@ TEST_SUITE("the marker scanner watches output as it passes") {
     }
   }
   TEST_CASE("a marker broken by a newline does not count") {
-    auto scanner = longhorn_scanner();
-    scanner.scan("cannot uninstall Longhorn because\n deleting-confirmation-flag is set to `false`\n");
-    scanner.scan("Uninstall\ning...\n");
+    const auto scanner =
+        scanned({"cannot uninstall Longhorn because\n deleting-confirmation-flag is set to `false`\n", "Uninstall\ning...\n"});
     CHECK_FALSE(scanner.seen(0));
     CHECK_FALSE(scanner.seen(1));
   }
   TEST_CASE("the end of one line does not join the next line's start across the newline, even split across reads") {
-    auto scanner = longhorn_scanner();
-    scanner.scan("Uninst");
-    scanner.scan("\n");
-    scanner.scan("alling...");
-    CHECK_FALSE(scanner.seen(1));
+    CHECK_FALSE(scanned({"Uninst", "\n", "alling..."}).seen(1));
   }
   TEST_CASE("once seen, a marker stays seen") {
-    auto scanner = longhorn_scanner();
-    scanner.scan(started);
-    scanner.scan(std::string(100000, 'z'));
-    CHECK(scanner.seen(1));
+    CHECK(scanned({started, std::string(100000, 'z')}).seen(1));
   }
 }

@@ -16,6 +16,13 @@ namespace {
 // An attempt that lost the race: exit 1 after the refusal, before "Uninstalling...".
 attempt_result refused() { return {.killed = false, .code = 1, .printed_flag_refusal = true}; }
 
+// The pauses of a run whose `attempts` attempts are all refused, added up.
+std::chrono::milliseconds total_pause(std::chrono::milliseconds first_delay, int attempts) {
+  auto total = 0ms;
+  for (int retry = 1; retry < attempts; ++retry) total += delay_before_retry(first_delay, retry);
+  return total;
+}
+
 }  // namespace
 
 TEST_SUITE("the supervisor retries only longhorn-manager's premature refusal") {
@@ -83,18 +90,10 @@ TEST_SUITE("the pause between attempts") {
   }
   TEST_CASE("zero stays zero") { CHECK(delay_before_retry(0ms, 6) == 0ms); }
   TEST_CASE("the longest pauses the flags allow stay inside the uninstall Job's 900 s deadline") {
-    auto total = 0ms;
-    for (int retry = 1; retry < lug::supervisor::max_attempts; ++retry) {
-      total += delay_before_retry(lug::supervisor::max_first_delay, retry);
-    }
-    CHECK(total <= 600000ms);
+    CHECK(total_pause(lug::supervisor::max_first_delay, lug::supervisor::max_attempts) <= 600000ms);
   }
   TEST_CASE("the defaults pause 15 s in all when every attempt is refused") {
-    auto total = 0ms;
-    for (int retry = 1; retry < lug::supervisor::default_attempts; ++retry) {
-      total += delay_before_retry(lug::supervisor::default_first_delay, retry);
-    }
-    CHECK(total == 15000ms);
+    CHECK(total_pause(lug::supervisor::default_first_delay, lug::supervisor::default_attempts) == 15000ms);
   }
 }
 

@@ -1,11 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
 
 #include "cli/worker_threads.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using lug::cli::cgroup_cpu_limit;
@@ -15,25 +14,13 @@ namespace {
 // A throw-away cgroup v2 tree: cpu.max files at the paths given.
 class cgroup_tree {
  public:
-  cgroup_tree() : root_(fs::temp_directory_path() / ("lug-cgroup-" + std::to_string(std::random_device{}()))) {
-    fs::create_directories(root_);
-  }
-  ~cgroup_tree() {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
-  }
-  cgroup_tree(const cgroup_tree&) = delete;
-  cgroup_tree& operator=(const cgroup_tree&) = delete;
-
   void cpu_max(const std::string& cgroup, const std::string& text) const {
-    const auto dir = root_ / fs::path(cgroup).relative_path();
-    fs::create_directories(dir);
-    std::ofstream(dir / "cpu.max") << text;
+    dir_.write((fs::path(cgroup).relative_path() / "cpu.max").string(), text);
   }
-  const fs::path& root() const { return root_; }
+  const fs::path& root() const { return dir_.path(); }
 
  private:
-  fs::path root_;
+  lug::test::temp_dir dir_;
 };
 
 }  // namespace
