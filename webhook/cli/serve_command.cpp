@@ -16,7 +16,6 @@ namespace {
 // Every default is the one of the struct the flag fills in, so that each lives in one place.
 void add_serve_flags(cxxopts::Options& options) {
   const webhook_settings defaults;
-  const auto text = [](std::chrono::nanoseconds duration) { return format_duration(duration); };
   options.add_options("Server")
       ("listen", "ADDRESS:PORT of the webhook: POST /validate and /mutate over TLS (port 0 picks a free one)",
        cxxopts::value<std::string>()->default_value("0.0.0.0:8443"))
@@ -35,16 +34,16 @@ void add_serve_flags(cxxopts::Options& options) {
       ("client-ca", "PEM CA bundle; when set, clients must present a certificate it signed",
        cxxopts::value<std::string>())
       ("shutdown-grace", "on SIGTERM, how long in-flight requests may take before connections are cut",
-       cxxopts::value<std::string>()->default_value(text(defaults.shutdown_grace)))
+       cxxopts::value<std::string>()->default_value(format_duration(defaults.shutdown_grace)))
       ("threads", "threads serving requests; 0: one per CPU the process may use (affinity and cgroup CPU limit)",
        cxxopts::value<std::string>()->default_value("0"));
   options.add_options("Guard")
       ("job-name", "name of the uninstall Job whose pods are guarded",
        cxxopts::value<std::string>()->default_value(defaults.job.job_name))
       ("poll-interval", "while holding a pod, how often to read the setting again",
-       cxxopts::value<std::string>()->default_value(text(defaults.hold.poll_interval)))
+       cxxopts::value<std::string>()->default_value(format_duration(defaults.hold.poll_interval)))
       ("max-hold", "longest a pod is held (the API server's ?timeout, less a margin, also bounds it)",
-       cxxopts::value<std::string>()->default_value(text(defaults.hold.max_hold)))
+       cxxopts::value<std::string>()->default_value(format_duration(defaults.hold.max_hold)))
       ("max-held", "pods held at once; beyond it, pods are denied at once",
        cxxopts::value<std::string>()->default_value(std::to_string(defaults.hold.max_held)))
       ("on-read-error", "when the setting cannot be read: deny or allow",
@@ -52,9 +51,9 @@ void add_serve_flags(cxxopts::Options& options) {
       ("init-image", "image of the injected init container",
        cxxopts::value<std::string>()->default_value(lug::default_image))
       ("init-settle", "how long the init container waits after the flag reads true everywhere",
-       cxxopts::value<std::string>()->default_value(text(defaults.init_container.settle)))
+       cxxopts::value<std::string>()->default_value(format_duration(defaults.init_container.settle)))
       ("init-poll-interval", "how often the init container reads the setting",
-       cxxopts::value<std::string>()->default_value(text(defaults.init_container.poll_interval)))
+       cxxopts::value<std::string>()->default_value(format_duration(defaults.init_container.poll_interval)))
       ("wrap-uninstall", "run the uninstall container's longhorn-manager uninstall under the supervisor, which "
        "retries its premature deleting-confirmation-flag refusal (longhorn/longhorn#10483); false turns it off",
        cxxopts::value<bool>()->default_value(defaults.supervisor.enabled ? "true" : "false"))
