@@ -21,7 +21,6 @@
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -106,13 +105,13 @@ void check_admission_answer(std::string_view endpoint, const transport::request&
             res.body());
     return;
   }
-  if (std::holds_alternative<admission::decode_error>(decoded)) {
+  if (!decoded) {
     require(res.result() == http::status::bad_request, "a body that is no AdmissionReview is refused with 400",
             res.body());
     return;
   }
   require(res.result() == http::status::ok, "an AdmissionReview is answered with 200", res.body());
-  auto& request = std::get<admission::admission_request>(decoded);
+  auto& request = *decoded;
   fuzz::check_decoded_object(req.body(), request);
   const auto response = fuzz::check_answer(res.body(), request);
   const bool allowed = response.at("allowed").get<bool>();
@@ -175,11 +174,11 @@ net::awaitable<void> serve(beast::test::stream& stream, const transport::router&
   beast::flat_buffer buffer(transport::read_buffer_bytes);
   for (int served = 0; served < max_requests_per_input; ++served) {
     auto read = co_await transport::read_request(stream, buffer);
-    if (const auto* failure = std::get_if<transport::read_failure>(&read)) {
-      check_refusal(*failure);
+    if (!read) {
+      check_refusal(read.error());
       co_return;
     }
-    auto& req = std::get<transport::request>(read);
+    auto& req = *read;
     require(req.body().size() <= transport::limits::max_body_bytes, "a parsed body is within the body limit");
     const transport::request_context ctx{"192.0.2.1:4242", clock_type::now()};
     auto res = co_await routes.dispatch(req, ctx);

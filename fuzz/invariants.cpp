@@ -103,8 +103,9 @@ void fail(std::string_view what, std::string_view detail) {
 }
 
 void check_decoded_object(std::string_view body, admission::admission_request& request) {
-  const auto error = admission::decode_object(body, request);
-  require(!error, "a body decode_review accepted decodes to a DOM too", error ? error->message : "");
+  const auto filled = admission::decode_object(body, request);
+  require(filled.has_value(), "a body decode_review accepted decodes to a DOM too",
+          filled ? "" : filled.error().message);
   const json& object = request.object;
   const json* metadata = object.is_object() && object.contains("metadata") ? &object.at("metadata") : nullptr;
   const auto& read = request.metadata;

@@ -3,7 +3,6 @@
 
 #include <stdexcept>
 #include <string>
-#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -34,12 +33,10 @@ inline admission::admission_request decoded(const nlohmann::json& request) {
       {"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}};
   const std::string body = review.dump();
   auto result = admission::decode_review(body);
-  if (auto* error = std::get_if<admission::decode_error>(&result)) {
-    throw std::runtime_error("test review does not decode: " + error->message);
-  }
-  auto& out = std::get<admission::admission_request>(result);
-  if (auto error = admission::decode_object(body, out)) {
-    throw std::runtime_error("test review object does not decode: " + error->message);
+  if (!result) throw std::runtime_error("test review does not decode: " + result.error().message);
+  auto& out = *result;
+  if (const auto filled = admission::decode_object(body, out); !filled) {
+    throw std::runtime_error("test review object does not decode: " + filled.error().message);
   }
   return std::move(out);
 }

@@ -16,7 +16,7 @@ using lug::test::serial_of;
 using lug::transport::certificate_store;
 using lug::transport::tls_error;
 using lug::transport::tls_files;
-using reload_kind = certificate_store::reload_result::kind;
+using reload_change = certificate_store::reload_change;
 
 namespace {
 
@@ -69,7 +69,7 @@ TEST_SUITE("serving certificate") {
     CHECK(info.sha256_fingerprint.size() == 32 * 3 - 1);  // 32 bytes as "AB:CD:..."
     CHECK(info.not_after - std::chrono::system_clock::now() > 23h);
     CHECK(store.current() != nullptr);
-    CHECK_FALSE(store.unusable_reason(std::chrono::system_clock::now()).has_value());
+    CHECK(store.usable_at(std::chrono::system_clock::now()).has_value());
   }
 
   TEST_CASE("refuses to start on a pair it cannot serve, naming the file") {
@@ -105,7 +105,7 @@ TEST_SUITE("serving certificate") {
     write_pair(dir, make_pair("a"));
     certificate_store store(files_in(dir));
     const auto before = store.current();
-    CHECK(store.reload().what == reload_kind::unchanged);
+    CHECK(store.reload() == reload_change::unchanged);
     CHECK(store.current() == before);
   }
 
@@ -116,11 +116,11 @@ TEST_SUITE("serving certificate") {
     const auto old_context = store.current();
     const auto next = make_pair("b");
     write_pair(dir, next);
-    CHECK(store.reload().what == reload_kind::reloaded);
+    CHECK(store.reload() == reload_change::reloaded);
     CHECK(store.certificate().serial == serial_of(next.certificate));
     CHECK(store.current() != old_context);
     CHECK(SSL_CTX_get0_certificate(old_context->native_handle()) != nullptr);  // still whole
-    CHECK(store.reload().what == reload_kind::unchanged);
+    CHECK(store.reload() == reload_change::unchanged);
   }
 
   TEST_CASE("follows a Secret volume's ..data symlink swap") {
@@ -130,7 +130,7 @@ TEST_SUITE("serving certificate") {
     certificate_store store({volume.certificate(), volume.private_key(), std::nullopt});
     const auto second = make_pair("second");
     volume.publish(second);
-    CHECK(store.reload().what == reload_kind::reloaded);
+    CHECK(store.reload() == reload_change::reloaded);
     CHECK(store.certificate().subject == "CN=second");
     CHECK(store.certificate().serial == serial_of(second.certificate));
   }
@@ -145,33 +145,33 @@ TEST_SUITE("serving certificate") {
     SUBCASE("key not matching") {
       lug::test::write_file(dir / "tls.key", make_pair("other").private_key);
       const auto result = store.reload();
-      CHECK(result.what == reload_kind::refused);
-      CHECK(result.error.find("does not match") != std::string::npos);
+      REQUIRE_FALSE(result.has_value());
+      CHECK(result.error().find("does not match") != std::string::npos);
     }
     SUBCASE("certificate not PEM") {
       lug::test::write_file(dir / "tls.crt", "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n");
-      CHECK(store.reload().what == reload_kind::refused);
+      CHECK_FALSE(store.reload().has_value());  // refused
     }
     SUBCASE("expired") {
       write_pair(dir, make_pair("expired", -48h, -1h));
       const auto result = store.reload();
-      CHECK(result.what == reload_kind::refused);
-      CHECK(result.error.find("expired at") != std::string::npos);
+      REQUIRE_FALSE(result.has_value());
+      CHECK(result.error().find("expired at") != std::string::npos);
     }
     SUBCASE("files gone") {
       std::filesystem::remove(dir / "tls.crt");
       const auto result = store.reload();
-      CHECK(result.what == reload_kind::refused);
-      CHECK(result.error.find("is not a readable file") != std::string::npos);
+      REQUIRE_FALSE(result.has_value());
+      CHECK(result.error().find("is not a readable file") != std::string::npos);
     }
 
     CHECK(store.current() == in_use);
     CHECK(store.certificate().serial == serial_of(good.certificate));
-    CHECK(store.reload().what == reload_kind::unchanged);  // reported once, not every check
+    CHECK(store.reload() == reload_change::unchanged);  // reported once, not every check
 
     const auto fixed = make_pair("fixed");
     write_pair(dir, fixed);
-    CHECK(store.reload().what == reload_kind::reloaded);
+    CHECK(store.reload() == reload_change::reloaded);
     CHECK(store.certificate().serial == serial_of(fixed.certificate));
   }
 
@@ -182,11 +182,11 @@ TEST_SUITE("serving certificate") {
     certificate_store store(files_in(dir));
     const auto wrong_key = make_pair("other").private_key;
     lug::test::write_file(dir / "tls.key", wrong_key);
-    CHECK(store.reload().what == reload_kind::refused);
+    CHECK_FALSE(store.reload().has_value());  // refused
     lug::test::write_file(dir / "tls.key", good.private_key);
-    CHECK(store.reload().what == reload_kind::unchanged);
+    CHECK(store.reload() == reload_change::unchanged);
     lug::test::write_file(dir / "tls.key", wrong_key);
-    CHECK(store.reload().what == reload_kind::refused);
+    CHECK_FALSE(store.reload().has_value());  // refused
   }
 
   TEST_CASE("is unusable outside its validity period") {
@@ -194,13 +194,13 @@ TEST_SUITE("serving certificate") {
     write_pair(dir, make_pair("a", -1h, 1h));
     certificate_store store(files_in(dir));
     const auto now = std::chrono::system_clock::now();
-    CHECK_FALSE(store.unusable_reason(now).has_value());
-    const auto later = store.unusable_reason(now + 2h);
-    REQUIRE(later.has_value());
-    CHECK(later->find("expired at") != std::string::npos);
-    const auto earlier = store.unusable_reason(now - 2h);
-    REQUIRE(earlier.has_value());
-    CHECK(earlier->find("not valid before") != std::string::npos);
+    CHECK(store.usable_at(now).has_value());
+    const auto later = store.usable_at(now + 2h);
+    REQUIRE_FALSE(later.has_value());
+    CHECK(later.error().find("expired at") != std::string::npos);
+    const auto earlier = store.usable_at(now - 2h);
+    REQUIRE_FALSE(earlier.has_value());
+    CHECK(earlier.error().find("not valid before") != std::string::npos);
   }
 
   TEST_CASE("current() is safe to call from many threads while reloads swap the pair") {
@@ -220,7 +220,7 @@ TEST_SUITE("serving certificate") {
     int reloads = 0;
     for (int i = 0; i < 20; ++i) {
       write_pair(dir, make_pair("n" + std::to_string(i)));
-      if (store.reload().what == reload_kind::reloaded) ++reloads;
+      if (store.reload() == reload_change::reloaded) ++reloads;
     }
     done = true;
     readers.clear();

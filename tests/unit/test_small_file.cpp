@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <string>
-#include <variant>
 
 #include "support/small_file.hpp"
 #include "test_support.hpp"
@@ -17,14 +16,14 @@ namespace {
 // cgroup files the worker-thread sizing reads.
 const fs::path proc_file = "/proc/self/status";
 
-std::string text_of(const std::variant<std::string, small_file_error>& read) {
-  REQUIRE(std::holds_alternative<std::string>(read));
-  return std::get<std::string>(read);
+std::string text_of(const lug::result<std::string, small_file_error>& read) {
+  REQUIRE(read.has_value());
+  return *read;
 }
 
-small_file_error error_of(const std::variant<std::string, small_file_error>& read) {
-  REQUIRE(std::holds_alternative<small_file_error>(read));
-  return std::get<small_file_error>(read);
+small_file_error error_of(const lug::result<std::string, small_file_error>& read) {
+  REQUIRE_FALSE(read.has_value());
+  return read.error();
 }
 
 }  // namespace

@@ -45,13 +45,11 @@ transport::handler make_review_endpoint(std::string endpoint, review_handler& ha
                        "Content-Type must be application/json, got \"" + std::string(content_type) + "\"");
     }
     auto decoded = decode_review(req.body());
-    if (auto* error = std::get_if<decode_error>(&decoded)) {
-      co_return reject(req, ctx, endpoint, observer, http::status::bad_request, error->message);
-    }
-    auto& request = std::get<admission_request>(decoded);
+    if (!decoded) co_return reject(req, ctx, endpoint, observer, http::status::bad_request, decoded.error().message);
+    auto& request = *decoded;
     if (handler.wants_object(request)) {
-      if (auto error = decode_object(req.body(), request)) {
-        co_return reject(req, ctx, endpoint, observer, http::status::bad_request, error->message);
+      if (const auto filled = decode_object(req.body(), request); !filled) {
+        co_return reject(req, ctx, endpoint, observer, http::status::bad_request, filled.error().message);
       }
     }
 

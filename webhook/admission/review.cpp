@@ -10,6 +10,8 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
+unexpected<decode_error> invalid(std::string message) { return unexpected(decode_error{std::move(message)}); }
+
 // A parser keeps its buffers between documents, so once a thread has decoded a review of
 // some size the next one costs no allocation. The buffers are about ten times the
 // document; after one larger than this (the body limit allows megabytes) they are
@@ -152,23 +154,23 @@ std::string admission_request::display_name() const {
   return {};
 }
 
-std::variant<admission_request, decode_error> decode_review(std::string_view body) {
+result<admission_request, decode_error> decode_review(std::string_view body) {
   if (body.empty()) {
-    return decode_error{"request body is empty; POST an AdmissionReview (admission.k8s.io/v1) as JSON"};
+    return invalid("request body is empty; POST an AdmissionReview (admission.k8s.io/v1) as JSON");
   }
   auto* parser = parser_of_this_thread.get();
-  if (parser == nullptr) return decode_error{"out of memory decoding the request body"};
+  if (parser == nullptr) return invalid("out of memory decoding the request body");
   // Copies the body into the parser's padded buffer (simdjson reads in 64-byte blocks).
   element review;
   const auto error = parser->parse(body.data(), body.size()).get(review);
   if (error != simdjson::SUCCESS) {
     parser_of_this_thread.trim();
-    return decode_error{not_json(error)};
+    return invalid(not_json(error));
   }
 
-  std::variant<admission_request, decode_error> result = [&]() -> std::variant<admission_request, decode_error> {
+  auto decoded = [&]() -> result<admission_request, decode_error> {
     if (!review.is_object()) {
-      return decode_error{"request body is JSON but not an object; POST an AdmissionReview (admission.k8s.io/v1)"};
+      return invalid("request body is JSON but not an object; POST an AdmissionReview (admission.k8s.io/v1)");
     }
     std::string kind;
     std::string api_version;
@@ -185,36 +187,36 @@ std::variant<admission_request, decode_error> decode_review(std::string_view bod
       }
     });
     if (kind != "AdmissionReview") {
-      return decode_error{"request body is not an AdmissionReview (kind is \"" + kind +
-                          "\"); POST an AdmissionReview (admission.k8s.io/v1)"};
+      return invalid("request body is not an AdmissionReview (kind is \"" + kind +
+                     "\"); POST an AdmissionReview (admission.k8s.io/v1)");
     }
     if (api_version != review_v1 && api_version != review_v1beta1) {
-      return decode_error{"unsupported AdmissionReview apiVersion \"" + api_version +
-                          "\"; this webhook speaks admission.k8s.io/v1 and v1beta1"};
+      return invalid("unsupported AdmissionReview apiVersion \"" + api_version +
+                     "\"; this webhook speaks admission.k8s.io/v1 and v1beta1");
     }
-    if (!has_request) return decode_error{"AdmissionReview has no request object"};
+    if (!has_request) return invalid("AdmissionReview has no request object");
     admission_request out;
     out.review_api_version = std::move(api_version);
     read_request(request, out);
     if (out.uid.empty()) {
-      return decode_error{"AdmissionReview request has no uid (a non-empty string); the response must echo it"};
+      return invalid("AdmissionReview request has no uid (a non-empty string); the response must echo it");
     }
     if (out.name.empty()) out.name = out.metadata.name;
     return out;
   }();
   // The elements above point into the parser's buffers; everything kept was copied out.
   parser_of_this_thread.trim();
-  return result;
+  return decoded;
 }
 
-std::optional<decode_error> decode_object(std::string_view body, admission_request& request) {
+result<void, decode_error> decode_object(std::string_view body, admission_request& request) {
   try {
     auto review = nlohmann::json::parse(body);
     auto& request_json = review.at("request");
     if (auto it = request_json.find("object"); it != request_json.end()) request.object = std::move(*it);
-    return std::nullopt;
+    return {};
   } catch (const nlohmann::json::exception& e) {
-    return decode_error{std::string("request.object could not be decoded: ") + e.what()};
+    return invalid(std::string("request.object could not be decoded: ") + e.what());
   }
 }
 

@@ -13,14 +13,13 @@
 // nlohmann DOM of request.object for the policies that edit it (the mutator, in scope).
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include <nlohmann/json.hpp>
 
 #include "admission/object_metadata.hpp"
+#include "support/result.hpp"
 
 namespace lug::admission {
 
@@ -54,12 +53,12 @@ struct decode_error {
   std::string message;  // says what was wrong and what a valid request looks like
 };
 
-std::variant<admission_request, decode_error> decode_review(std::string_view body);
+result<admission_request, decode_error> decode_review(std::string_view body);
 
 // Fills request.object from the same body decode_review accepted. Fails only if the two
 // parsers disagree on a corner of JSON (simdjson refuses integers beyond 64 bits that
 // nlohmann would accept, nlohmann may refuse a number simdjson took), which the API
 // server never sends.
-std::optional<decode_error> decode_object(std::string_view body, admission_request& request);
+result<void, decode_error> decode_object(std::string_view body, admission_request& request);
 
 }  // namespace lug::admission

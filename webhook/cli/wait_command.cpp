@@ -33,8 +33,8 @@ namespace flag = guard::wait_flags;
 // False when the copy failed (logged).
 bool install_supervisor(const wait_invocation& invocation) {
   const auto& destination = *invocation.install_supervisor;
-  if (const auto error = install_executable(invocation.supervisor_source, destination)) {
-    log::error("cannot install the supervisor", {{"error", *error}});
+  if (const auto installed = install_executable(invocation.supervisor_source, destination); !installed) {
+    log::error("cannot install the supervisor", {{"error", installed.error()}});
     return false;
   }
   log::info("installed the supervisor", {{"from", invocation.supervisor_source}, {"to", destination}});

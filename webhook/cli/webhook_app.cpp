@@ -65,9 +65,9 @@ void add_probe_routes(transport::router& routes, const transport::certificate_st
   routes.add(http::verb::get, "/readyz",
              [&certificates](const transport::request& req,
                              const transport::request_context&) -> net::awaitable<transport::response> {
-               if (auto reason = certificates.unusable_reason(std::chrono::system_clock::now())) {
-                 co_return transport::error_response(http::status::service_unavailable, "not ready: " + *reason,
-                                                     req.version());
+               if (const auto usable = certificates.usable_at(std::chrono::system_clock::now()); !usable) {
+                 co_return transport::error_response(http::status::service_unavailable,
+                                                     "not ready: " + usable.error(), req.version());
                }
                co_return text_response(http::status::ok, "ok\n");
              });

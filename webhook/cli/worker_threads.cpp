@@ -6,7 +6,6 @@
 #include <cmath>
 #include <sstream>
 #include <string>
-#include <variant>
 
 #include "support/small_file.hpp"
 
@@ -20,8 +19,8 @@ constexpr std::uintmax_t max_cgroup_file_bytes = 64 * 1024;
 // The file's text; nullopt when it is missing or unreadable, which means "no limit known".
 std::optional<std::string> read_cgroup_file(const std::filesystem::path& path) {
   auto read = read_small_file(path, max_cgroup_file_bytes);
-  if (std::holds_alternative<small_file_error>(read)) return std::nullopt;
-  return std::get<std::string>(std::move(read));
+  if (!read) return std::nullopt;
+  return std::move(read).value();
 }
 
 // "QUOTA PERIOD" in microseconds, or "max PERIOD" for no limit.

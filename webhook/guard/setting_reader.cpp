@@ -1,12 +1,11 @@
 #include "guard/setting_reader.hpp"
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
 
 #include "guard/quoted_value.hpp"
 #include "kube/api_status.hpp"
 #include "support/log.hpp"
+#include "support/result.hpp"
 
 namespace lug::guard {
 namespace {
@@ -26,23 +25,23 @@ std::string string_field(const nlohmann::json& object, const char* name) {
 
 // A 200 that is not the object asked for (a proxy's answer, a misrouted request, another
 // Setting) must never count as its value: it could say "true" for a setting nobody set.
-std::optional<std::string> not_the_setting(const nlohmann::json& object, const setting_ref& wanted) {
+result<void, std::string> is_the_setting(const nlohmann::json& object, const setting_ref& wanted) {
   const auto kind = object.find("kind");
   if (kind == object.end() || *kind != "Setting") {
     const std::string returned = kind == object.end()    ? "no kind"
                                  : kind->is_string() ? "kind " + quote_value(kind->get<std::string>())
                                                      : "a kind that is " + std::string(kind->type_name());
-    return "expected a Setting, the API server returned " + returned;
+    return unexpected("expected a Setting, the API server returned " + returned);
   }
   const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return "the Setting has no metadata";
+  if (metadata == object.end() || !metadata->is_object()) return unexpected("the Setting has no metadata");
   const auto name = string_field(*metadata, "name");
   const auto namespace_name = string_field(*metadata, "namespace");
   if (name != wanted.name || namespace_name != wanted.namespace_name) {
-    return "asked for the Setting " + wanted.namespace_name + "/" + wanted.name + ", the API server returned " +
-           quote_value(namespace_name) + "/" + quote_value(name);
+    return unexpected("asked for the Setting " + wanted.namespace_name + "/" + wanted.name +
+                      ", the API server returned " + quote_value(namespace_name) + "/" + quote_value(name));
   }
-  return std::nullopt;
+  return {};
 }
 
 setting_read interpret_setting(const setting_ref& wanted, unsigned http_status, std::string_view body) {
@@ -50,8 +49,8 @@ setting_read interpret_setting(const setting_ref& wanted, unsigned http_status, 
   if (!object.is_object()) {
     return with_outcome(read_outcome::invalid_response, http_status, "the response body is not a JSON object");
   }
-  if (auto mismatch = not_the_setting(object, wanted)) {
-    return with_outcome(read_outcome::invalid_response, http_status, std::move(*mismatch));
+  if (auto is_it = is_the_setting(object, wanted); !is_it) {
+    return with_outcome(read_outcome::invalid_response, http_status, std::move(is_it).error());
   }
   setting_read read = with_outcome(read_outcome::ok, http_status, {});
   // Longhorn keeps the value at the top level of the object, not under spec.
@@ -196,11 +195,9 @@ setting_reader::setting_reader(kube::api_client& client, setting_ref setting, re
 boost::asio::awaitable<setting_read> setting_reader::read(read_mode mode,
                                                           std::chrono::steady_clock::time_point deadline) {
   const auto started = std::chrono::steady_clock::now();
-  const auto result = co_await client_.get(setting_path(setting_, mode), deadline);
-  setting_read read = std::holds_alternative<kube::api_response>(result)
-                          ? interpret_response(setting_, std::get<kube::api_response>(result).status,
-                                               std::get<kube::api_response>(result).body)
-                          : interpret_failure(std::get<kube::transport_failure>(result));
+  const auto answer = co_await client_.get(setting_path(setting_, mode), deadline);
+  setting_read read = answer ? interpret_response(setting_, answer->status, answer->body)
+                             : interpret_failure(answer.error());
   read.setting = setting_;
   read.mode = mode;
   read.started = started;

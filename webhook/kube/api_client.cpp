@@ -48,19 +48,23 @@ std::string_view doing(phase p) {
   return "";
 }
 
-transport_failure timeout_failure(const std::string& server, clock::duration budget, phase p) {
+unexpected<transport_failure> failure(failure_kind kind, std::string message) {
+  return unexpected(transport_failure{kind, std::move(message)});
+}
+
+unexpected<transport_failure> timeout_failure(const std::string& server, clock::duration budget, phase p) {
   // The budget is measured from when get() began, a little after the caller computed its
   // deadline: round so that a 1s timeout reads "1s", not "999ms".
   const auto rounded = budget >= std::chrono::seconds(1)
                            ? std::chrono::round<std::chrono::milliseconds>(
                                  std::chrono::round<std::chrono::duration<long long, std::deci>>(budget))
                            : std::chrono::round<std::chrono::milliseconds>(budget);
-  return {failure_kind::timeout, "no response from " + server + " within " + format_duration(rounded) +
-                                     " (timed out " + std::string(doing(p)) + ")"};
+  return failure(failure_kind::timeout, "no response from " + server + " within " + format_duration(rounded) +
+                                            " (timed out " + std::string(doing(p)) + ")");
 }
 
-transport_failure cancelled_failure(const std::string& server) {
-  return {failure_kind::cancelled, "request to " + server + " cancelled"};
+unexpected<transport_failure> cancelled_failure(const std::string& server) {
+  return failure(failure_kind::cancelled, "request to " + server + " cancelled");
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -193,10 +197,9 @@ net::awaitable<api_result> api_client::get(std::string path_and_query, clock::ti
     if (e.code() == net::error::operation_aborted) {
       co_return cancelled_failure(config_.host_port());
     }
-    co_return transport_failure{failure_kind::protocol,
-                                "request to " + config_.server_url() + " failed: " + e.code().message()};
+    co_return failure(failure_kind::protocol, "request to " + config_.server_url() + " failed: " + e.code().message());
   } catch (const std::exception& e) {
-    co_return transport_failure{failure_kind::protocol, "request to " + config_.server_url() + " failed: " + e.what()};
+    co_return failure(failure_kind::protocol, "request to " + config_.server_url() + " failed: " + e.what());
   }
 }
 
@@ -212,8 +215,8 @@ net::awaitable<api_result> api_client::get_with_retry(std::string target, clock:
   request.keep_alive(true);
   if (token_file_) {
     auto token = token_file_->current();
-    if (!token.error.empty()) co_return transport_failure{failure_kind::credentials, std::move(token.error)};
-    request.set(http::field::authorization, "Bearer " + token.token);
+    if (!token) co_return failure(failure_kind::credentials, std::move(token).error());
+    request.set(http::field::authorization, "Bearer " + *token);
   } else if (!config_.token.empty()) {
     request.set(http::field::authorization, "Bearer " + config_.token);
   }
@@ -224,9 +227,9 @@ net::awaitable<api_result> api_client::get_with_retry(std::string target, clock:
     std::unique_ptr<connection> conn = attempt == 0 ? take_idle() : nullptr;
     const bool reused = conn != nullptr;
     if (!conn) {
-      transport_failure failure;
-      conn = co_await open(started, deadline, failure);
-      if (!conn) co_return failure;
+      auto opened = co_await open(started, deadline);
+      if (!opened) co_return unexpected(std::move(opened).error());
+      conn = std::move(opened).value();
     }
 
     auto result = co_await exchange(conn->stream, conn->buffer, request, deadline);
@@ -250,39 +253,33 @@ net::awaitable<api_result> api_client::get_with_retry(std::string target, clock:
       continue;
     }
     if (result.error == http::error::body_limit) {
-      co_return transport_failure{failure_kind::protocol, "the response from " + server + " to GET " + target +
-                                                              " is larger than " +
-                                                              std::to_string(max_response_body) + " bytes"};
+      co_return failure(failure_kind::protocol, "the response from " + server + " to GET " + target +
+                                                    " is larger than " + std::to_string(max_response_body) + " bytes");
     }
     if (result.got_response_bytes) {
-      co_return transport_failure{failure_kind::protocol, "the response from " + server + " was cut off: " +
-                                                              explain(result.error)};
+      co_return failure(failure_kind::protocol,
+                        "the response from " + server + " was cut off: " + explain(result.error));
     }
     if (is_connection_loss(result.error)) {
-      co_return transport_failure{failure_kind::unreachable, "connection to " + server + " lost while " +
-                                                                 std::string(doing(result.failed_in)) + ": " +
-                                                                 explain(result.error)};
+      co_return failure(failure_kind::unreachable, "connection to " + server + " lost while " +
+                                                       std::string(doing(result.failed_in)) + ": " +
+                                                       explain(result.error));
     }
-    co_return transport_failure{failure_kind::protocol, "invalid HTTP exchange with " + server + " while " +
-                                                            std::string(doing(result.failed_in)) + ": " +
-                                                            explain(result.error)};
+    co_return failure(failure_kind::protocol, "invalid HTTP exchange with " + server + " while " +
+                                                  std::string(doing(result.failed_in)) + ": " + explain(result.error));
   }
 }
 
-net::awaitable<std::unique_ptr<api_client::connection>> api_client::open(clock::time_point started,
-                                                                          clock::time_point deadline,
-                                                                          transport_failure& failure) {
+net::awaitable<result<std::unique_ptr<api_client::connection>, transport_failure>> api_client::open(
+    clock::time_point started, clock::time_point deadline) {
   using namespace net::experimental::awaitable_operators;
   const std::string server = config_.host_port();
-  const auto fail = [&](transport_failure why) -> std::unique_ptr<connection> {
-    failure = std::move(why);
-    return nullptr;
-  };
-  const auto timed_out = [&](phase p) { return fail(timeout_failure(server, deadline - started, p)); };
+  const auto timed_out = [&](phase p) { return timeout_failure(server, deadline - started, p); };
 
   auto conn = std::make_unique<connection>(executor_, tls_context_);
-  std::string tls_error;
-  if (!prepare_tls_session(conn->stream.native_handle(), config_, tls_error)) co_return fail({failure_kind::tls, tls_error});
+  if (auto prepared = prepare_tls_session(conn->stream.native_handle(), config_); !prepared) {
+    co_return failure(failure_kind::tls, std::move(prepared).error());
+  }
 
   tcp::resolver::results_type endpoints;
   if (is_ip_literal(config_.host)) {
@@ -294,12 +291,12 @@ net::awaitable<std::unique_ptr<api_client::connection>> api_client::open(clock::
     net::steady_timer timer(executor_, deadline);
     auto raced = co_await (resolver.async_resolve(config_.host, std::to_string(config_.port), awaitable_tuple) ||
                            timer.async_wait(awaitable_tuple));
-    if (co_await cancelled()) co_return fail(cancelled_failure(server));
+    if (co_await cancelled()) co_return cancelled_failure(server);
     if (raced.index() == 1) co_return timed_out(phase::resolve);
     auto& [resolve_error, results] = std::get<0>(raced);
     if (resolve_error) {
-      co_return fail({failure_kind::unreachable,
-                      "cannot resolve the API server's name " + config_.host + ": " + resolve_error.message()});
+      co_return failure(failure_kind::unreachable,
+                        "cannot resolve the API server's name " + config_.host + ": " + resolve_error.message());
     }
     endpoints = std::move(results);
   }
@@ -308,19 +305,19 @@ net::awaitable<std::unique_ptr<api_client::connection>> api_client::open(clock::
   tcp_layer.expires_at(deadline);
   auto [connect_error, endpoint] = co_await tcp_layer.async_connect(endpoints, awaitable_tuple);
   if (connect_error) {
-    if (co_await cancelled()) co_return fail(cancelled_failure(server));
+    if (co_await cancelled()) co_return cancelled_failure(server);
     if (connect_error == beast::error::timeout || clock::now() >= deadline) co_return timed_out(phase::connect);
-    co_return fail({failure_kind::unreachable,
-                    "cannot connect to the API server at " + server + ": " + connect_error.message()});
+    co_return failure(failure_kind::unreachable,
+                      "cannot connect to the API server at " + server + ": " + connect_error.message());
   }
 
   auto [handshake_error] = co_await conn->stream.async_handshake(net::ssl::stream_base::client, awaitable_tuple);
   if (handshake_error) {
-    if (co_await cancelled()) co_return fail(cancelled_failure(server));
+    if (co_await cancelled()) co_return cancelled_failure(server);
     if (handshake_error == beast::error::timeout || clock::now() >= deadline) co_return timed_out(phase::handshake);
-    co_return fail({failure_kind::tls, describe_tls_failure(handshake_error, conn->stream.native_handle(), config_)});
+    co_return failure(failure_kind::tls, describe_tls_failure(handshake_error, conn->stream.native_handle(), config_));
   }
-  co_return conn;
+  co_return std::move(conn);
 }
 
 }  // namespace lug::kube

@@ -64,10 +64,9 @@ class api_client {
 
   net::awaitable<api_result> get_with_retry(std::string target, std::chrono::steady_clock::time_point started,
                                             std::chrono::steady_clock::time_point deadline);
-  // A new, connected, TLS-established connection, or nullptr with `failure` set.
-  net::awaitable<std::unique_ptr<connection>> open(std::chrono::steady_clock::time_point started,
-                                                   std::chrono::steady_clock::time_point deadline,
-                                                   transport_failure& failure);
+  // A new, connected, TLS-established connection, or why there is none.
+  net::awaitable<result<std::unique_ptr<connection>, transport_failure>> open(
+      std::chrono::steady_clock::time_point started, std::chrono::steady_clock::time_point deadline);
   std::unique_ptr<connection> take_idle();
   void give_back(std::unique_ptr<connection> conn);
 

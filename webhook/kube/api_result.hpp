@@ -5,7 +5,8 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
+
+#include "support/result.hpp"
 
 namespace lug::kube {
 
@@ -28,7 +29,7 @@ struct transport_failure {
   std::string message;  // names the server and what failed, e.g. "connect to 10.96.0.1:443: Connection refused"
 };
 
-using api_result = std::variant<api_response, transport_failure>;
+using api_result = result<api_response, transport_failure>;
 
 constexpr std::string_view to_string(failure_kind kind) {
   switch (kind) {

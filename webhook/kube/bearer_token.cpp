@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <variant>
 
 #include "support/log.hpp"
 #include "support/small_file.hpp"
@@ -27,19 +26,19 @@ std::string trim(std::string text) {
 
 bearer_token::bearer_token(std::filesystem::path file) : file_(std::move(file)) {}
 
-bearer_token::lookup bearer_token::current() {
+result<std::string, std::string> bearer_token::current() {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
 
-  const auto keep_or_fail = [&](const std::string& why) -> lookup {
-    if (token_.empty()) return {{}, why};
+  const auto keep_or_fail = [&](std::string why) -> result<std::string, std::string> {
+    if (token_.empty()) return unexpected(std::move(why));
     // Once per episode, not on every request while the file stays unreadable.
     if (!reread_failing_) {
       log::warn("bearer token file could not be re-read; keeping the previous token",
                 {{"file", file_.string()}, {"error", why}});
     }
     reread_failing_ = true;
-    return {token_, {}};
+    return token_;
   };
 
   struct stat st {};
@@ -48,17 +47,17 @@ bearer_token::lookup bearer_token::current() {
   }
   const file_identity seen{st.st_dev, st.st_ino, st.st_size, static_cast<long long>(st.st_mtim.tv_sec),
                            static_cast<long long>(st.st_mtim.tv_nsec)};
-  if (!token_.empty() && seen == identity_ && now - read_at_ < forced_reread_interval) return {token_, {}};
+  if (!token_.empty() && seen == identity_ && now - read_at_ < forced_reread_interval) return token_;
 
   auto read = read_small_file(file_, max_token_bytes);
-  if (const auto* error = std::get_if<small_file_error>(&read)) {
-    if (error->too_large) {
+  if (!read) {
+    if (read.error().too_large) {
       return keep_or_fail("bearer token file " + file_.string() + " is larger than " + std::to_string(max_token_bytes) +
                           " bytes: not a token");
     }
-    return keep_or_fail("cannot read bearer token file " + file_.string() + ": " + error->reason);
+    return keep_or_fail("cannot read bearer token file " + file_.string() + ": " + read.error().reason);
   }
-  std::string token = trim(std::get<std::string>(std::move(read)));
+  std::string token = trim(std::move(read).value());
   if (token.empty()) return keep_or_fail("bearer token file " + file_.string() + " is empty");
 
   if (!token_.empty() && token != token_) log::info("bearer token rotated", {{"file", file_.string()}});
@@ -66,7 +65,7 @@ bearer_token::lookup bearer_token::current() {
   reread_failing_ = false;
   identity_ = seen;
   read_at_ = now;
-  return {token_, {}};
+  return token_;
 }
 
 }  // namespace lug::kube

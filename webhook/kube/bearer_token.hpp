@@ -18,6 +18,8 @@
 #include <mutex>
 #include <string>
 
+#include "support/result.hpp"
+
 namespace lug::kube {
 
 class bearer_token {
@@ -32,11 +34,8 @@ class bearer_token {
   bearer_token(const bearer_token&) = delete;
   bearer_token& operator=(const bearer_token&) = delete;
 
-  struct lookup {
-    std::string token;  // non-empty unless error is set
-    std::string error;  // why there is no token to send; names the file
-  };
-  lookup current();
+  // The token to send (never empty), or why there is none; the message names the file.
+  result<std::string, std::string> current();
 
   const std::filesystem::path& file() const { return file_; }
 

@@ -1,7 +1,5 @@
 #include "kube/config_file.hpp"
 
-#include <variant>
-
 #include "kube/config_error.hpp"
 #include "support/small_file.hpp"
 
@@ -16,14 +14,15 @@ constexpr std::uintmax_t max_config_file_bytes = 1024 * 1024;
 
 std::string read_config_file(const std::filesystem::path& file, std::string_view what) {
   auto read = read_small_file(file, max_config_file_bytes);
-  if (const auto* error = std::get_if<small_file_error>(&read)) {
-    if (error->too_large) {
-      throw config_error(std::string(what) + " " + file.string() + " is " + std::to_string(error->size) +
+  if (!read) {
+    const auto& error = read.error();
+    if (error.too_large) {
+      throw config_error(std::string(what) + " " + file.string() + " is " + std::to_string(error.size) +
                          " bytes, more than a " + std::string(what) + " can be: is it the right file?");
     }
-    throw config_error("cannot read " + std::string(what) + " " + file.string() + ": " + error->reason);
+    throw config_error("cannot read " + std::string(what) + " " + file.string() + ": " + error.reason);
   }
-  return std::get<std::string>(std::move(read));
+  return std::move(read).value();
 }
 
 void require_pem(std::string_view pem, std::string_view label_suffix, std::string_view what, std::string_view origin) {

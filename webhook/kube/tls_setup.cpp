@@ -56,27 +56,24 @@ ssl::context make_tls_context(const cluster_config& config) {
   return context;
 }
 
-bool prepare_tls_session(SSL* ssl, const cluster_config& config, std::string& error) {
+result<void, std::string> prepare_tls_session(SSL* ssl, const cluster_config& config) {
   const std::string& name = config.verify_name();
   if (is_ip_literal(name)) {
     // No SNI for IP literals (RFC 6066 allows only host names there); verify the IP SAN.
     if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) != 1) {
-      error = "cannot set the IP address " + name + " for certificate verification";
-      return false;
+      return unexpected("cannot set the IP address " + name + " for certificate verification");
     }
-    return true;
+    return {};
   }
   SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   if (SSL_set1_host(ssl, name.c_str()) != 1) {
-    error = "cannot set the host name " + name + " for certificate verification";
-    return false;
+    return unexpected("cannot set the host name " + name + " for certificate verification");
   }
   // SSL_set_tlsext_host_name, spelled out: the macro casts in C style.
   if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(name.c_str())) != 1) {
-    error = "cannot set the TLS server name (SNI) " + name;
-    return false;
+    return unexpected("cannot set the TLS server name (SNI) " + name);
   }
-  return true;
+  return {};
 }
 
 std::string describe_tls_failure(const boost::system::error_code& ec, const SSL* ssl, const cluster_config& config) {

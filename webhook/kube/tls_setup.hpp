@@ -15,15 +15,16 @@
 #include <openssl/ssl.h>
 
 #include "kube/cluster_config.hpp"
+#include "support/result.hpp"
 
 namespace lug::kube {
 
 // Throws config_error when the CA bundle or client certificate/key cannot be loaded.
 boost::asio::ssl::context make_tls_context(const cluster_config& config);
 
-// Returns false, with `error` set, when OpenSSL refuses the settings (out of memory, a name
-// it cannot represent).
-bool prepare_tls_session(SSL* ssl, const cluster_config& config, std::string& error);
+// Fails, saying which setting, when OpenSSL refuses it (out of memory, a name it cannot
+// represent).
+result<void, std::string> prepare_tls_session(SSL* ssl, const cluster_config& config);
 
 // A person's description of why the handshake on `ssl` failed with `ec`: the certificate
 // verification result when that was the cause, with a hint at the likely fix.

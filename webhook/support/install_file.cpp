@@ -16,8 +16,8 @@ constexpr mode_t installed_mode = 0555;
 // Copy buffer: large enough that a binary of a few MiB takes a few dozen system calls.
 constexpr std::size_t copy_chunk = 64 * 1024;
 
-std::string failure(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
+unexpected<std::string> failure(const std::string& what, const std::string& path) {
+  return unexpected(what + " " + path + ": " + std::strerror(errno));
 }
 
 class file {
@@ -40,13 +40,13 @@ class file {
   int fd_;
 };
 
-std::optional<std::string> copy_into(int from, const std::string& source, int to, const std::string& destination) {
+result<void, std::string> copy_into(int from, const std::string& source, int to, const std::string& destination) {
   char buffer[copy_chunk];
   for (;;) {
     const auto got = ::read(from, buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return failure("cannot read", source);
-    if (got == 0) return std::nullopt;
+    if (got == 0) return {};
     for (ssize_t done = 0; done < got;) {
       const auto wrote = ::write(to, buffer + done, static_cast<std::size_t>(got - done));
       if (wrote < 0 && errno == EINTR) continue;
@@ -58,23 +58,25 @@ std::optional<std::string> copy_into(int from, const std::string& source, int to
 
 }  // namespace
 
-std::optional<std::string> install_executable(const std::string& source, const std::string& destination) {
+result<void, std::string> install_executable(const std::string& source, const std::string& destination) {
   file from(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
   if (from.get() < 0) return failure("cannot open", source);
   struct stat info {};
   if (::fstat(from.get(), &info) != 0) return failure("cannot inspect", source);
-  if (!S_ISREG(info.st_mode)) return source + " is not a regular file";
+  if (!S_ISREG(info.st_mode)) return unexpected(source + " is not a regular file");
 
   const std::string temporary = destination + ".tmp-" + std::to_string(::getpid());
   file to(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, installed_mode));
   if (to.get() < 0) return failure("cannot create", temporary);
-  auto error = copy_into(from.get(), source, to.get(), temporary);
+  auto installed = copy_into(from.get(), source, to.get(), temporary);
   // The mode given to open() is narrowed by the umask; set it exactly.
-  if (!error && ::fchmod(to.get(), installed_mode) != 0) error = failure("cannot set the mode of", temporary);
-  if (!error && !to.close()) error = failure("cannot write", temporary);
-  if (!error && ::rename(temporary.c_str(), destination.c_str()) != 0) error = failure("cannot rename into", destination);
-  if (error) ::unlink(temporary.c_str());
-  return error;
+  if (installed && ::fchmod(to.get(), installed_mode) != 0) installed = failure("cannot set the mode of", temporary);
+  if (installed && !to.close()) installed = failure("cannot write", temporary);
+  if (installed && ::rename(temporary.c_str(), destination.c_str()) != 0) {
+    installed = failure("cannot rename into", destination);
+  }
+  if (!installed) ::unlink(temporary.c_str());
+  return installed;
 }
 
 }  // namespace lug

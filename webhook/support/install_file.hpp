@@ -4,13 +4,14 @@
 // never a partial copy.
 #pragma once
 
-#include <optional>
 #include <string>
+
+#include "support/result.hpp"
 
 namespace lug {
 
-// nullopt on success; otherwise a message naming the path and the system error. A failed
+// Nothing on success; otherwise a message naming the path and the system error. A failed
 // install leaves no temporary file behind.
-std::optional<std::string> install_executable(const std::string& source, const std::string& destination);
+result<void, std::string> install_executable(const std::string& source, const std::string& destination);
 
 }  // namespace lug

@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <variant>
+
+#include "support/result.hpp"
 
 namespace lug {
 
@@ -20,7 +21,6 @@ struct small_file_error {
 
 // The file's whole text, or why not: it is missing, not a regular file (a directory, a FIFO,
 // a device), cannot be opened or read, or holds more than max_bytes.
-std::variant<std::string, small_file_error> read_small_file(const std::filesystem::path& file,
-                                                            std::uintmax_t max_bytes);
+result<std::string, small_file_error> read_small_file(const std::filesystem::path& file, std::uintmax_t max_bytes);
 
 }  // namespace lug

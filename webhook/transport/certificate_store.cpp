@@ -29,9 +29,9 @@ certificate_store::reload_result certificate_store::reload(std::chrono::system_c
   }
   if (material == loaded_) {
     refused_.reset();  // back to the pair in use: a later bad pair is news again
-    return {};
+    return reload_change::unchanged;
   }
-  if (refused_ && refused_->material == material) return {};
+  if (refused_ && refused_->material == material) return reload_change::unchanged;
 
   try {
     auto built = make_server_tls(material, files_, now);
@@ -42,38 +42,39 @@ certificate_store::reload_result certificate_store::reload(std::chrono::system_c
     }
     loaded_ = std::move(material);
     refused_.reset();
-    return {reload_result::kind::reloaded, {}};
+    return reload_change::reloaded;
   } catch (const tls_error& e) {
     // A writer that replaces the files one after the other (not Kubernetes, whose symlink
     // swap changes both at once) can be caught between them: a new certificate with the
     // old key. If the files moved on while we read, this was not the final pair; the next
     // check sees the finished one.
     try {
-      if (read_tls_material(files_) != material) return {};
+      if (read_tls_material(files_) != material) return reload_change::unchanged;
     } catch (const tls_error&) {
-      return {};
+      return reload_change::unchanged;
     }
     return refuse({std::move(material), e.what()});
   }
 }
 
 certificate_store::reload_result certificate_store::refuse(attempt failed) {
-  if (refused_ == failed) return {};
-  reload_result result{reload_result::kind::refused, failed.error};
+  if (refused_ == failed) return reload_change::unchanged;
+  auto why = unexpected(failed.error);
   refused_ = std::move(failed);
-  return result;
+  return why;
 }
 
-std::optional<std::string> certificate_store::unusable_reason(std::chrono::system_clock::time_point now) const {
+result<void, std::string> certificate_store::usable_at(std::chrono::system_clock::time_point now) const {
   const auto info = certificate();
   if (now >= info.not_after) {
-    return "the serving certificate (serial " + info.serial + ") expired at " + format_utc(info.not_after) +
-           "; no valid replacement has appeared in " + files_.certificate.string();
+    return unexpected("the serving certificate (serial " + info.serial + ") expired at " + format_utc(info.not_after) +
+                      "; no valid replacement has appeared in " + files_.certificate.string());
   }
   if (now < info.not_before) {
-    return "the serving certificate (serial " + info.serial + ") is not valid before " + format_utc(info.not_before);
+    return unexpected("the serving certificate (serial " + info.serial + ") is not valid before " +
+                      format_utc(info.not_before));
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace lug::transport

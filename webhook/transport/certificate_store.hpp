@@ -9,8 +9,9 @@
 // reload() reads the files and compares their bytes with what is loaded. Nothing happens
 // while they are the same. A changed pair that loads is swapped in; one that does not
 // (unreadable, not PEM, key not matching, expired) is refused and the current context
-// kept. A refused pair is reported once: until the files change again, later calls
-// answer `unchanged`, so a bad Secret does not flood the log every few seconds.
+// kept: reload() fails with the reason. A refused pair is reported once: until the files
+// change again, later calls answer `unchanged`, so a bad Secret does not flood the log
+// every few seconds.
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "support/result.hpp"
 #include "transport/tls_context.hpp"
 
 namespace lug::transport {
@@ -37,22 +39,19 @@ class certificate_store {
   certificate_info certificate() const;
   const tls_files& files() const { return files_; }
 
-  struct reload_result {
-    enum class kind {
-      unchanged,  // same bytes as loaded (or as last refused), or caught mid-write: nothing to do
-      reloaded,   // the new pair is in use for new connections
-      refused,    // the new pair cannot be used; the current one is kept
-    };
-    kind what = kind::unchanged;
-    std::string error;  // when refused
+  enum class reload_change {
+    unchanged,  // same bytes as loaded (or as last refused), or caught mid-write: nothing to do
+    reloaded,   // the new pair is in use for new connections
   };
+  // What a reload changed, or why the new pair was refused (the current one is kept).
+  using reload_result = result<reload_change, std::string>;
 
   // Loads the files again if their content changed since the last call.
   reload_result reload(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
-  // Why the certificate in use cannot serve at `now` (expired, or not valid yet: clients
-  // refuse it), or nullopt when it can.
-  std::optional<std::string> unusable_reason(std::chrono::system_clock::time_point now) const;
+  // Whether the certificate in use can serve at `now`; if not, why (expired, or not valid
+  // yet: clients refuse it).
+  result<void, std::string> usable_at(std::chrono::system_clock::time_point now) const;
 
  private:
   struct attempt {

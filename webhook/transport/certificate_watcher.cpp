@@ -33,28 +33,22 @@ void certificate_watcher::schedule() {
 }
 
 void certificate_watcher::check() {
-  const auto result = store_.reload();
-  switch (result.what) {
-    case certificate_store::reload_result::kind::unchanged:
-      return;
-    case certificate_store::reload_result::kind::reloaded: {
-      const auto served = store_.certificate();
-      log::info("serving certificate reloaded", {{"certificate", store_.files().certificate.string()},
-                                                 {"subject", served.subject},
-                                                 {"serial", served.serial},
-                                                 {"sha256", served.sha256_fingerprint},
-                                                 {"not_after", format_utc(served.not_after)}});
-      observer_.certificate_served(served, true);
-      return;
-    }
-    case certificate_store::reload_result::kind::refused: {
-      const auto kept = store_.certificate();
-      log::warn("serving certificate not reloaded; still serving the previous one",
-                {{"error", result.error}, {"serial", kept.serial}, {"not_after", format_utc(kept.not_after)}});
-      observer_.certificate_refused(result.error);
-      return;
-    }
+  const auto reloaded = store_.reload();
+  if (!reloaded) {
+    const auto kept = store_.certificate();
+    log::warn("serving certificate not reloaded; still serving the previous one",
+              {{"error", reloaded.error()}, {"serial", kept.serial}, {"not_after", format_utc(kept.not_after)}});
+    observer_.certificate_refused(reloaded.error());
+    return;
   }
+  if (*reloaded == certificate_store::reload_change::unchanged) return;
+  const auto served = store_.certificate();
+  log::info("serving certificate reloaded", {{"certificate", store_.files().certificate.string()},
+                                             {"subject", served.subject},
+                                             {"serial", served.serial},
+                                             {"sha256", served.sha256_fingerprint},
+                                             {"not_after", format_utc(served.not_after)}});
+  observer_.certificate_served(served, true);
 }
 
 }  // namespace lug::transport

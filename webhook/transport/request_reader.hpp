@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <optional>
 #include <utility>
-#include <variant>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -26,6 +25,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "support/result.hpp"
 #include "transport/http_types.hpp"
 #include "transport/limits.hpp"
 #include "transport/transfer_coding.hpp"
@@ -49,7 +49,7 @@ struct read_failure {
   std::optional<response> answer;
 };
 
-using read_result = std::variant<request, read_failure>;
+using read_result = result<request, read_failure>;
 
 // The answer to a request that could not be read; none when the peer is gone or silent.
 std::optional<response> answer_for_read_error(const boost::beast::error_code& ec);
@@ -99,7 +99,7 @@ boost::asio::awaitable<read_result> read_request(Stream& stream, boost::beast::f
       ec = body_ec;
     }
   }
-  if (ec) co_return read_failure{ec, answer_for_read_error(ec)};
+  if (ec) co_return unexpected(read_failure{ec, answer_for_read_error(ec)});
   co_return parser.release();
 }
 

@@ -178,21 +178,22 @@ net::awaitable<bool> server::serve_requests(Stream& stream, connection& self, co
     first = false;
 
     auto read = co_await read_request(stream, buffer);
-    if (auto* failure = std::get_if<read_failure>(&read)) {
-      if (auto& answer = failure->answer) {
+    if (!read) {
+      auto& failure = read.error();
+      if (auto& answer = failure.answer) {
         log::warn("request rejected", {{"status", static_cast<unsigned>(answer->result())},
-                                       {"message", failure->error.message()},
+                                       {"message", failure.error.message()},
                                        {"peer", peer}});
         answer->keep_alive(false);
         tcp_layer.expires_after(limits::write_timeout);
         co_await http::async_write(stream, *answer, use_tuple);
-      } else if (failure->error == beast::error::timeout) {
+      } else if (failure.error == beast::error::timeout) {
         log::debug("connection timed out reading a request", {{"peer", peer}});
       }
       co_return true;
     }
 
-    request& req = std::get<request>(read);
+    request& req = *read;
     // A handler may hold the request for up to --max-hold: the connection keeps no read
     // buffer meanwhile (the next wait reserves one again), unless pipelined bytes are in it.
     if (buffer.size() == 0) buffer.shrink_to_fit();

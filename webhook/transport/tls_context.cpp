@@ -3,7 +3,6 @@
 #include <array>
 #include <ctime>
 #include <string>
-#include <variant>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -81,14 +80,15 @@ std::string read_pem_file(const std::filesystem::path& path, const char* what) {
                     (ec ? ": " + ec.message() : ""));
   }
   auto read = read_small_file(path, max_pem_file_bytes);
-  if (const auto* error = std::get_if<small_file_error>(&read)) {
-    if (error->too_large) {
-      throw tls_error(std::string(what) + " " + path.string() + " is " + std::to_string(error->size) +
+  if (!read) {
+    const auto& error = read.error();
+    if (error.too_large) {
+      throw tls_error(std::string(what) + " " + path.string() + " is " + std::to_string(error.size) +
                       " bytes, more than any PEM certificate or key; is it the right file?");
     }
-    throw tls_error(std::string(what) + " " + path.string() + " cannot be opened: " + error->reason);
+    throw tls_error(std::string(what) + " " + path.string() + " cannot be opened: " + error.reason);
   }
-  return std::get<std::string>(std::move(read));
+  return std::move(read).value();
 }
 
 bio_ptr memory_bio(const std::string& text) {
