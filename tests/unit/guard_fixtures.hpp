@@ -32,9 +32,9 @@ inline admission::admission_request decoded(const nlohmann::json& request) {
   const nlohmann::json review = {
       {"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}};
   const std::string body = review.dump();
-  auto result = admission::decode_review(body);
-  if (!result) throw std::runtime_error("test review does not decode: " + result.error().message);
-  auto& out = *result;
+  auto decoded_review = admission::decode_review(body);
+  if (!decoded_review) throw std::runtime_error("test review does not decode: " + decoded_review.error().message);
+  auto& out = *decoded_review;
   if (const auto filled = admission::decode_object(body, out); !filled) {
     throw std::runtime_error("test review object does not decode: " + filled.error().message);
   }

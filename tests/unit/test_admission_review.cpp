@@ -108,9 +108,9 @@ TEST_SUITE("the object's metadata, read while decoding") {
     return review("admission.k8s.io/v1", R"({"uid":"u","operation":"CREATE","object":)" + object + "}");
   }
   admission_request decoded(const std::string& body) {
-    auto result = decode_review(body);
-    REQUIRE(result.has_value());
-    return std::move(result).value();
+    auto review = decode_review(body);
+    REQUIRE(review.has_value());
+    return std::move(review).value();
   }
 
   TEST_CASE("labels with string values, ownerReferences, name and generateName are read") {

@@ -144,9 +144,9 @@ TEST_SUITE("serving certificate") {
 
     SUBCASE("key not matching") {
       lug::test::write_file(dir / "tls.key", make_pair("other").private_key);
-      const auto result = store.reload();
-      REQUIRE_FALSE(result.has_value());
-      CHECK(result.error().find("does not match") != std::string::npos);
+      const auto reloaded = store.reload();
+      REQUIRE_FALSE(reloaded.has_value());
+      CHECK(reloaded.error().find("does not match") != std::string::npos);
     }
     SUBCASE("certificate not PEM") {
       lug::test::write_file(dir / "tls.crt", "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n");
@@ -154,15 +154,15 @@ TEST_SUITE("serving certificate") {
     }
     SUBCASE("expired") {
       write_pair(dir, make_pair("expired", -48h, -1h));
-      const auto result = store.reload();
-      REQUIRE_FALSE(result.has_value());
-      CHECK(result.error().find("expired at") != std::string::npos);
+      const auto reloaded = store.reload();
+      REQUIRE_FALSE(reloaded.has_value());
+      CHECK(reloaded.error().find("expired at") != std::string::npos);
     }
     SUBCASE("files gone") {
       std::filesystem::remove(dir / "tls.crt");
-      const auto result = store.reload();
-      REQUIRE_FALSE(result.has_value());
-      CHECK(result.error().find("is not a readable file") != std::string::npos);
+      const auto reloaded = store.reload();
+      REQUIRE_FALSE(reloaded.has_value());
+      CHECK(reloaded.error().find("is not a readable file") != std::string::npos);
     }
 
     CHECK(store.current() == in_use);

@@ -2,8 +2,10 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "support/result.hpp"
 
@@ -22,6 +24,11 @@ result<int, failure> half_of(int n) {
   if (n % 2 != 0) return unexpected(failure{1, std::to_string(n) + " is odd"});
   return n / 2;
 }
+
+struct opaque {};  // no ==
+
+template <typename R, typename V>
+concept comparable_with_value = requires(const R& r, const V& v) { r == v; };
 
 result<void, std::string> check_positive(int n) {
   if (n <= 0) return unexpected(std::to_string(n) + " is not positive");
@@ -108,6 +115,46 @@ TEST_SUITE("result") {
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error() == "-1 is not positive");
     CHECK_THROWS_AS(bad.value(), bad_result_access);
+  }
+
+  TEST_CASE("an error assigned over a value replaces it, as a failing step of a sequence does") {
+    result<void, std::string> done;
+    REQUIRE(done.has_value());
+    done = unexpected(std::string("cannot write"));
+    REQUIRE_FALSE(done.has_value());
+    CHECK(done.error() == "cannot write");
+
+    result<int, failure> number = 3;
+    number = unexpected(failure{4, "late"});
+    REQUIRE_FALSE(number.has_value());
+    CHECK(number.error().message == "late");
+  }
+
+  TEST_CASE("an error made of what converts to its type, as a string literal for a string") {
+    const result<std::string, std::string> r = unexpected("no token");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == "no token");
+  }
+
+  TEST_CASE("an error converts implicitly only where its type does, as std::expected's") {
+    using to_string = result<void, std::string>;
+    static_assert(std::is_convertible_v<unexpected<const char*>, to_string>);
+    static_assert(std::is_constructible_v<to_string, unexpected<std::string_view>> &&
+                  !std::is_convertible_v<unexpected<std::string_view>, to_string>);
+    using to_vector = result<int, std::vector<int>>;  // vector's size constructor is explicit
+    static_assert(!std::is_convertible_v<unexpected<int>, to_vector>);
+    const to_string r{unexpected(std::string_view("spelled out"))};
+    CHECK(r.error() == "spelled out");
+  }
+
+  TEST_CASE("a result<bool> is not made from another result through its bool") {
+    static_assert(!std::is_constructible_v<result<bool, failure>, result<int, failure>>);
+    static_assert(std::is_constructible_v<result<bool, failure>, bool>);
+  }
+
+  TEST_CASE("compares with a value only where the value's type has ==") {
+    static_assert(comparable_with_value<result<int, failure>, int>);
+    static_assert(!comparable_with_value<result<opaque, failure>, opaque>);
   }
 
   TEST_CASE("a value converts implicitly only where its type does") {

@@ -33,6 +33,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "support/result.hpp"
+
 namespace lug::guard {
 
 template <typename Result>
@@ -45,8 +47,8 @@ class read_coalescer {
   struct outcome {
     enum class kind { read, deadline, closed };
     kind what = kind::deadline;
-    std::optional<Result> result;     // when what == read
-    std::string failure;              // when the read function threw
+    // When what == read: what the read function returned, or why it threw.
+    std::optional<result<Result, std::string>> read;
     clock::time_point read_started{};  // when what == read
     std::uint64_t read_number = 0;     // 1 for the first read ever made
   };
@@ -80,7 +82,7 @@ class read_coalescer {
       disarm();
       auto waiting = std::move(waiters_);
       waiters_.clear();
-      for (auto& w : waiting) complete(w, outcome{outcome::kind::closed, {}, {}, {}, 0});
+      for (auto& w : waiting) complete(w, outcome{outcome::kind::closed, std::nullopt, {}, 0});
     });
   }
 
@@ -98,7 +100,7 @@ class read_coalescer {
   void add_waiter(request wanted, handler_type handler) {
     waiter w{wanted, std::move(handler)};
     if (closed_) {
-      complete(w, outcome{outcome::kind::closed, {}, {}, {}, 0});
+      complete(w, outcome{outcome::kind::closed, std::nullopt, {}, 0});
       return;
     }
     waiters_.push_back(std::move(w));
@@ -120,7 +122,7 @@ class read_coalescer {
     const auto now = clock::now();
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->wanted.deadline <= now) {
-        complete(*it, outcome{outcome::kind::deadline, {}, {}, {}, 0});
+        complete(*it, outcome{outcome::kind::deadline, std::nullopt, {}, 0});
         it = waiters_.erase(it);
       } else {
         ++it;
@@ -168,24 +170,24 @@ class read_coalescer {
     // before it may be answered by it.
     const auto started = clock::now();
     boost::asio::co_spawn(strand_, read_(read_deadline),
-                          [this, number, started](std::exception_ptr error, Result result) {
-                            on_read_done(number, started, std::move(error), std::move(result));
+                          [this, number, started](std::exception_ptr error, Result value) {
+                            on_read_done(number, started, std::move(error), std::move(value));
                           });
   }
 
-  void on_read_done(std::uint64_t number, clock::time_point started, std::exception_ptr error, Result result) {
+  void on_read_done(std::uint64_t number, clock::time_point started, std::exception_ptr error, Result value) {
     in_flight_ = false;
-    outcome done{outcome::kind::read, std::nullopt, {}, started, number};
+    outcome done{outcome::kind::read, std::nullopt, started, number};
     if (error) {
       try {
         std::rethrow_exception(error);
       } catch (const std::exception& e) {
-        done.failure = e.what();
+        done.read = unexpected(std::string(e.what()));
       } catch (...) {
-        done.failure = "unknown failure";
+        done.read = unexpected(std::string("unknown failure"));
       }
     } else {
-      done.result = std::move(result);
+      done.read = std::move(value);
     }
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->wanted.started_after < started) {

@@ -25,7 +25,7 @@ std::string string_field(const nlohmann::json& object, const char* name) {
 
 // A 200 that is not the object asked for (a proxy's answer, a misrouted request, another
 // Setting) must never count as its value: it could say "true" for a setting nobody set.
-result<void, std::string> is_the_setting(const nlohmann::json& object, const setting_ref& wanted) {
+result<void, std::string> check_identity(const nlohmann::json& object, const setting_ref& wanted) {
   const auto kind = object.find("kind");
   if (kind == object.end() || *kind != "Setting") {
     const std::string returned = kind == object.end()    ? "no kind"
@@ -49,8 +49,8 @@ setting_read interpret_setting(const setting_ref& wanted, unsigned http_status, 
   if (!object.is_object()) {
     return with_outcome(read_outcome::invalid_response, http_status, "the response body is not a JSON object");
   }
-  if (auto is_it = is_the_setting(object, wanted); !is_it) {
-    return with_outcome(read_outcome::invalid_response, http_status, std::move(is_it).error());
+  if (auto identity = check_identity(object, wanted); !identity) {
+    return with_outcome(read_outcome::invalid_response, http_status, std::move(identity).error());
   }
   setting_read read = with_outcome(read_outcome::ok, http_status, {});
   // Longhorn keeps the value at the top level of the object, not under spec.

@@ -79,13 +79,13 @@ boost::asio::awaitable<adm::admission_response> validator::hold(const adm::revie
     }
     if (outcome.what == setting_reads::outcome::kind::deadline) break;
     ++reads_seen;
-    if (outcome.result) {
-      last = std::move(*outcome.result);
+    if (auto& read = outcome.read.value()) {
+      last = std::move(read).value();
     } else {
       last = setting_read{};
       last->setting = setting_;
       last->outcome = read_outcome::invalid_response;
-      last->message = outcome.failure;
+      last->message = read.error();
     }
     if (last->answered()) last_answered = last;
     if (last->is_true()) {

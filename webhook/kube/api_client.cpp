@@ -118,28 +118,28 @@ struct exchange_result {
 net::awaitable<exchange_result> exchange(tls_stream& stream, beast::flat_buffer& buffer,
                                          const http::request<http::empty_body>& request,
                                          clock::time_point deadline) {
-  exchange_result result;
+  exchange_result exchanged;
   beast::get_lowest_layer(stream).expires_at(deadline);
   auto [write_error, written] = co_await http::async_write(stream, request, awaitable_tuple);
   if (write_error) {
-    result.error = write_error;
-    result.failed_in = phase::send;
-    co_return result;
+    exchanged.error = write_error;
+    exchanged.failed_in = phase::send;
+    co_return exchanged;
   }
   // A fresh parser per response, with the body cap.
   http::response_parser<http::string_body> parser;
   parser.body_limit(api_client::max_response_body);
   auto [read_error, read] = co_await http::async_read(stream, buffer, parser, awaitable_tuple);
   if (read_error) {
-    result.error = read_error;
-    result.failed_in = phase::receive;
-    result.got_response_bytes = parser.got_some() || read > 0;
-    co_return result;
+    exchanged.error = read_error;
+    exchanged.failed_in = phase::receive;
+    exchanged.got_response_bytes = parser.got_some() || read > 0;
+    co_return exchanged;
   }
   auto response = parser.release();
-  result.keep_alive = response.keep_alive();
-  result.response = api_response{response.result_int(), std::move(response.body())};
-  co_return result;
+  exchanged.keep_alive = response.keep_alive();
+  exchanged.response = api_response{response.result_int(), std::move(response.body())};
+  co_return exchanged;
 }
 
 }  // namespace
@@ -232,41 +232,41 @@ net::awaitable<api_result> api_client::get_with_retry(std::string target, clock:
       conn = std::move(opened).value();
     }
 
-    auto result = co_await exchange(conn->stream, conn->buffer, request, deadline);
-    if (result.response) {
-      log::debug("kube api response", {{"path", target}, {"status", result.response->status},
+    auto exchanged = co_await exchange(conn->stream, conn->buffer, request, deadline);
+    if (exchanged.response) {
+      log::debug("kube api response", {{"path", target}, {"status", exchanged.response->status},
                                        {"reused_connection", reused},
                                        {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                   clock::now() - started).count()}});
-      if (result.keep_alive) give_back(std::move(conn));
-      co_return std::move(*result.response);
+      if (exchanged.keep_alive) give_back(std::move(conn));
+      co_return std::move(*exchanged.response);
     }
     if (co_await cancelled()) {
       co_return cancelled_failure(server);
     }
-    if (result.error == beast::error::timeout || clock::now() >= deadline) {
-      co_return timeout_failure(server, deadline - started, result.failed_in);
+    if (exchanged.error == beast::error::timeout || clock::now() >= deadline) {
+      co_return timeout_failure(server, deadline - started, exchanged.failed_in);
     }
-    if (reused && attempt == 0 && !result.got_response_bytes) {
+    if (reused && attempt == 0 && !exchanged.got_response_bytes) {
       log::debug("pooled connection to the API server was stale; retrying on a new one",
-                 {{"path", target}, {"error", explain(result.error)}});
+                 {{"path", target}, {"error", explain(exchanged.error)}});
       continue;
     }
-    if (result.error == http::error::body_limit) {
+    if (exchanged.error == http::error::body_limit) {
       co_return failure(failure_kind::protocol, "the response from " + server + " to GET " + target +
                                                     " is larger than " + std::to_string(max_response_body) + " bytes");
     }
-    if (result.got_response_bytes) {
+    if (exchanged.got_response_bytes) {
       co_return failure(failure_kind::protocol,
-                        "the response from " + server + " was cut off: " + explain(result.error));
+                        "the response from " + server + " was cut off: " + explain(exchanged.error));
     }
-    if (is_connection_loss(result.error)) {
+    if (is_connection_loss(exchanged.error)) {
       co_return failure(failure_kind::unreachable, "connection to " + server + " lost while " +
-                                                       std::string(doing(result.failed_in)) + ": " +
-                                                       explain(result.error));
+                                                       std::string(doing(exchanged.failed_in)) + ": " +
+                                                       explain(exchanged.error));
     }
     co_return failure(failure_kind::protocol, "invalid HTTP exchange with " + server + " while " +
-                                                  std::string(doing(result.failed_in)) + ": " + explain(result.error));
+                                                  std::string(doing(exchanged.failed_in)) + ": " + explain(exchanged.error));
   }
 }
 

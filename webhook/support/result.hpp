@@ -1,19 +1,25 @@
 // The one shape of a failure a caller handles at run time: result<T, E> holds either the
-// value a call produced or the error E that says why there is none, never both and never
-// neither. It is std::expected (C++23) in the subset we use, spelled the same way, so that
-// moving to C++23 is a using-declaration: construct the value directly and the error as
-// unexpected(e); ask has_value() or the bool; read value() or *r, and error().
+// value a call produced or the error E that says why there is none, never both. It is
+// std::expected (C++23) in the subset we use, with the same spelling and the same rules
+// for what converts implicitly: construct the value directly and the error as
+// unexpected(e); ask has_value() or the bool; read value() or *r, and error(). Moving to
+// C++23 is then a matter of names, except for the one difference below.
 //
-// One difference, on purpose: every read is checked. value(), *r and r-> on an error, and
+// The difference, on purpose: every read is checked. value(), *r and r-> on an error, and
 // error() on a value, throw bad_result_access (std::expected makes the last three undefined
-// behaviour). A wrong read is a programming error, and in a server that must answer every
-// request it has to fail loudly, at the read, not go on with garbage.
+// behaviour). A wrong read is a programming error; the catch-alls at the request edges
+// then answer it as an errored review or a failed read, never as an allowed pod, instead
+// of going on with garbage.
 //
-// E is whatever the caller needs to act: a struct with a kind to branch on and a message
-// (kube::transport_failure, admission::decode_error), or a plain std::string message where
-// all a caller can do is report it. Where a call has more outcomes than "done" and "failed
-// because", it returns a type of its own that names them (guard::setting_read, the
+// E is whatever the caller needs to act: a named struct, with a kind where callers branch
+// on one (kube::transport_failure, admission::decode_error), or a plain std::string message
+// where all a caller can do is report it. Where a call has more outcomes than "done" and
+// "failed because", it returns a type of its own that names them (guard::setting_read, the
 // supervisor's attempt_outcome); see the README's layout section for the whole rule.
+//
+// Like std::variant, which holds the two sides, a result whose assignment threw halfway
+// holds neither (has_value() is false and error() throws); the types kept in one here
+// move without throwing.
 #pragma once
 
 #include <concepts>
@@ -23,6 +29,9 @@
 #include <variant>
 
 namespace lug {
+
+template <typename T, typename E>
+class [[nodiscard]] result;
 
 // Reading the side of a result that it does not hold.
 struct bad_result_access : std::logic_error {
@@ -55,6 +64,11 @@ inline constexpr bool is_unexpected = false;
 template <typename E>
 inline constexpr bool is_unexpected<unexpected<E>> = true;
 
+template <typename U>
+inline constexpr bool is_result = false;
+template <typename T, typename E>
+inline constexpr bool is_result<result<T, E>> = true;
+
 [[noreturn]] inline void throw_bad_result_access(bool wanted_value) {
   throw bad_result_access(wanted_value ? "result read as a value holds an error"
                                        : "result read as an error holds a value");
@@ -76,17 +90,20 @@ class [[nodiscard]] result {
     requires std::default_initializable<T>
       : v_(std::in_place_index<0>) {}
 
-  // The value, from anything T can be made of (explicit where T's own conversion is).
+  // The value, from anything T can be made of (explicit where T's own conversion is). A
+  // result<bool> is not made from another result through its explicit operator bool.
   template <typename U = T>
     requires(!std::same_as<std::remove_cvref_t<U>, result> && !detail::is_unexpected<std::remove_cvref_t<U>> &&
+             !(std::same_as<std::remove_cv_t<T>, bool> && detail::is_result<std::remove_cvref_t<U>>) &&
              std::constructible_from<T, U>)
   constexpr explicit(!std::convertible_to<U, T>) result(U&& value)
       : v_(std::in_place_index<0>, std::forward<U>(value)) {}
 
-  // The error.
+  // The error (explicit where E's own conversion is, as for the value).
   template <typename G>
     requires std::constructible_from<E, G>
-  constexpr result(unexpected<G> error) : v_(std::in_place_index<1>, std::move(error).error()) {}
+  constexpr explicit(!std::convertible_to<G, E>) result(unexpected<G> error)
+      : v_(std::in_place_index<1>, std::move(error).error()) {}
 
   constexpr bool has_value() const noexcept { return v_.index() == 0; }
   constexpr explicit operator bool() const noexcept { return has_value(); }
@@ -138,7 +155,8 @@ class [[nodiscard]] result<void, E> {
 
   template <typename G>
     requires std::constructible_from<E, G>
-  constexpr result(unexpected<G> error) : v_(std::in_place_index<1>, std::move(error).error()) {}
+  constexpr explicit(!std::convertible_to<G, E>) result(unexpected<G> error)
+      : v_(std::in_place_index<1>, std::move(error).error()) {}
 
   constexpr bool has_value() const noexcept { return v_.index() == 0; }
   constexpr explicit operator bool() const noexcept { return has_value(); }

@@ -59,9 +59,8 @@ certificate_store::reload_result certificate_store::reload(std::chrono::system_c
 
 certificate_store::reload_result certificate_store::refuse(attempt failed) {
   if (refused_ == failed) return reload_change::unchanged;
-  auto why = unexpected(failed.error);
   refused_ = std::move(failed);
-  return why;
+  return unexpected(refused_->error);
 }
 
 result<void, std::string> certificate_store::usable_at(std::chrono::system_clock::time_point now) const {
