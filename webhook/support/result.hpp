@@ -74,12 +74,42 @@ inline constexpr bool is_result<result<T, E>> = true;
                                        : "result read as an error holds a value");
 }
 
+// What result<T, E> and result<void, E> share: the two sides (V is T, or std::monostate
+// for void), reading the error, and the check on every read. The constructors are the
+// results' own: GCC 12 drops explicit(bool) from an inherited constructor.
+template <typename V, typename E>
+class result_base {
+  static_assert(!std::is_reference_v<V> && !std::is_reference_v<E>, "result holds values, not references");
+
+ public:
+  constexpr bool has_value() const noexcept { return v_.index() == 0; }
+  constexpr explicit operator bool() const noexcept { return has_value(); }
+
+  constexpr E& error() & { return checked<1>(*this); }
+  constexpr const E& error() const& { return checked<1>(*this); }
+  constexpr E&& error() && { return std::move(checked<1>(*this)); }
+
+ protected:
+  template <std::size_t side, typename... A>
+  constexpr explicit result_base(std::in_place_index_t<side> which, A&&... made_of)
+      : v_(which, std::forward<A>(made_of)...) {}
+
+  template <std::size_t side, typename Self>
+  static constexpr auto& checked(Self& self) {
+    if (self.v_.index() != side) throw_bad_result_access(side == 0);
+    return *std::get_if<side>(&self.v_);
+  }
+
+ private:
+  std::variant<V, E> v_;
+};
+
 }  // namespace detail
 
 template <typename T, typename E>
-class [[nodiscard]] result {
-  static_assert(!std::is_reference_v<T> && !std::is_reference_v<E>, "result holds values, not references");
+class [[nodiscard]] result : public detail::result_base<T, E> {
   static_assert(!detail::is_unexpected<std::remove_cv_t<T>>, "the value of a result cannot be an unexpected");
+  using base = detail::result_base<T, E>;
 
  public:
   using value_type = T;
@@ -88,7 +118,7 @@ class [[nodiscard]] result {
   // As std::expected: a default-made result holds a value-initialized T.
   constexpr result()
     requires std::default_initializable<T>
-      : v_(std::in_place_index<0>) {}
+      : base(std::in_place_index<0>) {}
 
   // The value, from anything T can be made of (explicit where T's own conversion is). A
   // result<bool> is not made from another result through its explicit operator bool.
@@ -97,24 +127,17 @@ class [[nodiscard]] result {
              !(std::same_as<std::remove_cv_t<T>, bool> && detail::is_result<std::remove_cvref_t<U>>) &&
              std::constructible_from<T, U>)
   constexpr explicit(!std::convertible_to<U, T>) result(U&& value)
-      : v_(std::in_place_index<0>, std::forward<U>(value)) {}
+      : base(std::in_place_index<0>, std::forward<U>(value)) {}
 
   // The error (explicit where E's own conversion is, as for the value).
   template <typename G>
     requires std::constructible_from<E, G>
   constexpr explicit(!std::convertible_to<G, E>) result(unexpected<G> error)
-      : v_(std::in_place_index<1>, std::move(error).error()) {}
+      : base(std::in_place_index<1>, std::move(error).error()) {}
 
-  constexpr bool has_value() const noexcept { return v_.index() == 0; }
-  constexpr explicit operator bool() const noexcept { return has_value(); }
-
-  constexpr T& value() & { return checked<0>(*this); }
-  constexpr const T& value() const& { return checked<0>(*this); }
-  constexpr T&& value() && { return std::move(checked<0>(*this)); }
-
-  constexpr E& error() & { return checked<1>(*this); }
-  constexpr const E& error() const& { return checked<1>(*this); }
-  constexpr E&& error() && { return std::move(checked<1>(*this)); }
+  constexpr T& value() & { return base::template checked<0>(*this); }
+  constexpr const T& value() const& { return base::template checked<0>(*this); }
+  constexpr T&& value() && { return std::move(base::template checked<0>(*this)); }
 
   constexpr T& operator*() & { return value(); }
   constexpr const T& operator*() const& { return value(); }
@@ -129,55 +152,28 @@ class [[nodiscard]] result {
   friend constexpr bool operator==(const result& r, const T& value)
     requires std::equality_comparable<T>
   {
-    return r.has_value() && *std::get_if<0>(&r.v_) == value;
+    return r.has_value() && *r == value;
   }
-
- private:
-  template <std::size_t side, typename Self>
-  static constexpr auto& checked(Self& self) {
-    if (self.v_.index() != side) detail::throw_bad_result_access(side == 0);
-    return *std::get_if<side>(&self.v_);
-  }
-
-  std::variant<T, E> v_;
 };
 
 // A call that produces nothing but can fail: a default-made result<void, E> is success.
 template <typename E>
-class [[nodiscard]] result<void, E> {
-  static_assert(!std::is_reference_v<E>, "result holds values, not references");
+class [[nodiscard]] result<void, E> : public detail::result_base<std::monostate, E> {
+  using base = detail::result_base<std::monostate, E>;
 
  public:
   using value_type = void;
   using error_type = E;
 
-  constexpr result() noexcept : v_(std::in_place_index<0>) {}
+  constexpr result() noexcept : base(std::in_place_index<0>) {}
 
   template <typename G>
     requires std::constructible_from<E, G>
   constexpr explicit(!std::convertible_to<G, E>) result(unexpected<G> error)
-      : v_(std::in_place_index<1>, std::move(error).error()) {}
-
-  constexpr bool has_value() const noexcept { return v_.index() == 0; }
-  constexpr explicit operator bool() const noexcept { return has_value(); }
+      : base(std::in_place_index<1>, std::move(error).error()) {}
 
   // Checks, as the value() of a result with a value does: throws when this holds an error.
-  constexpr void value() const {
-    if (!has_value()) detail::throw_bad_result_access(true);
-  }
-
-  constexpr E& error() & { return checked(*this); }
-  constexpr const E& error() const& { return checked(*this); }
-  constexpr E&& error() && { return std::move(checked(*this)); }
-
- private:
-  template <typename Self>
-  static constexpr auto& checked(Self& self) {
-    if (self.v_.index() != 1) detail::throw_bad_result_access(false);
-    return *std::get_if<1>(&self.v_);
-  }
-
-  std::variant<std::monostate, E> v_;
+  constexpr void value() const { (void)base::template checked<0>(*this); }
 };
 
 }  // namespace lug
